@@ -1,0 +1,112 @@
+//! Dates: every input form API.md lists, one output form, all in UTC.
+
+use chrono::{DateTime, NaiveDate, NaiveDateTime, Timelike, Utc};
+
+/// The output form, and the form dates are stored in (so text order is time order).
+pub const FORMAT: &str = "%Y-%m-%d %H:%M:%S";
+
+/// Parse `YYYY-MM-DD` (midnight), `YYYY-MM-DD HH:MM:SS`, ISO 8601 with `T` and an optional
+/// offset, or RFC 2822 with or without a zone. Fractions of a second are dropped; a time
+/// with an offset is brought to UTC.
+pub fn parse(input: &str) -> Option<NaiveDateTime> {
+    let s = input.trim();
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return d.and_hms_opt(0, 0, 0);
+    }
+    for naive in [
+        "%Y-%m-%d %H:%M:%S%.f",
+        "%Y-%m-%dT%H:%M:%S%.f",
+        "%Y-%m-%d %H:%M",
+        "%Y-%m-%dT%H:%M",
+        "%a, %d %b %Y %H:%M:%S",
+        "%d %b %Y %H:%M:%S",
+    ] {
+        if let Ok(t) = NaiveDateTime::parse_from_str(s, naive) {
+            return Some(whole_seconds(t));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc3339(s) {
+        return Some(whole_seconds(t.with_timezone(&Utc).naive_utc()));
+    }
+    for zoned in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+        if let Ok(t) = DateTime::parse_from_str(s, zoned) {
+            return Some(whole_seconds(t.with_timezone(&Utc).naive_utc()));
+        }
+    }
+    if let Ok(t) = DateTime::parse_from_rfc2822(s) {
+        return Some(t.with_timezone(&Utc).naive_utc());
+    }
+    None
+}
+
+/// `YYYY-MM-DD HH:MM:SS`.
+pub fn format(t: NaiveDateTime) -> String {
+    t.format(FORMAT).to_string()
+}
+
+/// Any accepted input, rewritten in the stored form.
+pub fn normalise(input: &str) -> Option<String> {
+    parse(input).map(format)
+}
+
+/// Now, in the stored form.
+pub fn now() -> String {
+    format(Utc::now().naive_utc())
+}
+
+/// Today at 00:00:00, in the stored form.
+pub fn today_midnight() -> String {
+    format(Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists"))
+}
+
+fn whole_seconds(t: NaiveDateTime) -> NaiveDateTime {
+    t.with_nanosecond(0).unwrap_or(t)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_listed_input_form() {
+        for (input, want) in [
+            ("2013-05-28", "2013-05-28 00:00:00"),
+            ("2013-05-28 16:05:59", "2013-05-28 16:05:59"),
+            ("2013-05-28 16:05:59.123456", "2013-05-28 16:05:59"),
+            ("2013-05-28T16:05:59", "2013-05-28 16:05:59"),
+            ("2013-05-28T16:05", "2013-05-28 16:05:00"),
+            ("2013-05-28T16:05:59Z", "2013-05-28 16:05:59"),
+            ("2013-05-28T16:05:59.5+02:00", "2013-05-28 14:05:59"),
+            ("2013-05-28T16:05:59-0130", "2013-05-28 17:35:59"),
+            ("Tue, 28 May 2013 16:05:59", "2013-05-28 16:05:59"),
+            ("Tue, 28 May 2013 16:05:59 GMT", "2013-05-28 16:05:59"),
+            ("Tue, 28 May 2013 16:05:59 +0200", "2013-05-28 14:05:59"),
+            ("28 May 2013 16:05:59", "2013-05-28 16:05:59"),
+            (" 2013-05-28 ", "2013-05-28 00:00:00"),
+        ] {
+            assert_eq!(normalise(input).as_deref(), Some(want), "{input}");
+        }
+    }
+
+    #[test]
+    fn rejects() {
+        for input in [
+            "",
+            "tomorrow",
+            "2013-13-01",
+            "2013-02-30",
+            "2013-05-28 25:00:00",
+            "28/05/2013",
+            "1369757159",
+        ] {
+            assert_eq!(normalise(input), None, "{input}");
+        }
+    }
+
+    #[test]
+    fn stored_form_sorts_as_time() {
+        assert!(normalise("2013-05-28 09:00:00") < normalise("2013-05-28 10:00:00"));
+        assert_eq!(today_midnight().len(), 19);
+        assert!(today_midnight() <= now());
+    }
+}

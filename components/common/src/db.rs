@@ -1,0 +1,261 @@
+//! The database: Spin's SQLite `default` database, opened once per request, with typed rows,
+//! bound parameters and write transactions.
+
+use spin_sdk::sqlite::{Connection, RowResult};
+pub use spin_sdk::sqlite::Value;
+
+use crate::{error::ApiError, migrations};
+
+/// How long a writer waits for another writer's transaction before giving up. Spin opens a
+/// new connection for every `open`, so this is set on each one.
+const BUSY_TIMEOUT_MS: u32 = 5000;
+
+pub struct Db {
+    conn: Connection,
+}
+
+impl Db {
+    /// Open the `default` database with foreign keys enforced, bringing its schema up to date.
+    pub fn open() -> Result<Self, ApiError> {
+        let db = Self {
+            conn: Connection::open_default()?,
+        };
+        db.execute("PRAGMA foreign_keys = ON", &[])?;
+        db.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
+        migrations::ensure(&db)?;
+        Ok(db)
+    }
+
+    /// Run one statement and return its rows (Spin runs only the first statement of a string).
+    pub fn query(&self, sql: &str, params: &[Value]) -> Result<Rows, ApiError> {
+        let result = self
+            .conn
+            .execute(sql, params)
+            .map_err(|e| ApiError::internal(format!("sqlite: {e:?} in `{sql}`")))?;
+        Ok(Rows {
+            columns: result.columns,
+            rows: result.rows,
+        })
+    }
+
+    /// Run one statement whose rows do not matter.
+    pub fn execute(&self, sql: &str, params: &[Value]) -> Result<(), ApiError> {
+        self.query(sql, params).map(drop)
+    }
+
+    /// Run `work` inside a write transaction (`BEGIN IMMEDIATE`, so two writers queue rather
+    /// than fail): it commits when `work` succeeds, and rolls back, changing nothing, when it
+    /// fails. A request that dies half-way also changes nothing: its connection closes with
+    /// the transaction open, and SQLite rolls it back.
+    pub fn transaction<T>(&self, work: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.execute("BEGIN IMMEDIATE", &[])?;
+        match work() {
+            Ok(value) => {
+                self.execute("COMMIT", &[])?;
+                Ok(value)
+            }
+            Err(e) => {
+                // The error to report is `e`; a failed rollback leaves the transaction to die
+                // with the connection.
+                let _ = self.execute("ROLLBACK", &[]);
+                Err(e)
+            }
+        }
+    }
+
+    /// `SELECT COUNT(*) ...` and the like: the first column of the first row.
+    pub fn count(&self, sql: &str, params: &[Value]) -> Result<i64, ApiError> {
+        let rows = self.query(sql, params)?;
+        match rows.rows.first().and_then(|r| r.values.first()) {
+            Some(Value::Integer(n)) => Ok(*n),
+            other => Err(ApiError::internal(format!("`{sql}` gave {other:?}, not a count"))),
+        }
+    }
+}
+
+/// The rows of a query.
+pub struct Rows {
+    columns: Vec<String>,
+    rows: Vec<RowResult>,
+}
+
+impl Rows {
+    pub fn iter(&self) -> impl Iterator<Item = Row<'_>> {
+        self.rows.iter().map(|r| Row {
+            columns: &self.columns,
+            values: &r.values,
+        })
+    }
+
+    pub fn first(&self) -> Option<Row<'_>> {
+        self.iter().next()
+    }
+
+    pub fn is_empty(&self) -> bool {
+        self.rows.is_empty()
+    }
+
+    pub fn len(&self) -> usize {
+        self.rows.len()
+    }
+
+    /// Each row through `read`, stopping at the first error.
+    pub fn map<T>(&self, read: impl Fn(&Row) -> Result<T, ApiError>) -> Result<Vec<T>, ApiError> {
+        self.iter().map(|r| read(&r)).collect()
+    }
+}
+
+/// One row, read by column name; a value of an unexpected type is our fault (500).
+pub struct Row<'a> {
+    columns: &'a [String],
+    values: &'a [Value],
+}
+
+impl Row<'_> {
+    fn value(&self, column: &str) -> Result<&Value, ApiError> {
+        self.columns
+            .iter()
+            .position(|c| c == column)
+            .and_then(|i| self.values.get(i))
+            .ok_or_else(|| ApiError::internal(format!("no column `{column}`")))
+    }
+
+    fn wrong(&self, column: &str, want: &str) -> ApiError {
+        ApiError::internal(format!("column `{column}` is not {want}: {:?}", self.value(column)))
+    }
+
+    pub fn int(&self, column: &str) -> Result<i64, ApiError> {
+        self.opt_int(column)?.ok_or_else(|| self.wrong(column, "an integer"))
+    }
+
+    pub fn opt_int(&self, column: &str) -> Result<Option<i64>, ApiError> {
+        match self.value(column)? {
+            Value::Integer(n) => Ok(Some(*n)),
+            Value::Null => Ok(None),
+            _ => Err(self.wrong(column, "an integer")),
+        }
+    }
+
+    pub fn text(&self, column: &str) -> Result<String, ApiError> {
+        self.opt_text(column)?.ok_or_else(|| self.wrong(column, "text"))
+    }
+
+    pub fn opt_text(&self, column: &str) -> Result<Option<String>, ApiError> {
+        match self.value(column)? {
+            Value::Text(s) => Ok(Some(s.clone())),
+            Value::Null => Ok(None),
+            _ => Err(self.wrong(column, "text")),
+        }
+    }
+
+    pub fn bool(&self, column: &str) -> Result<bool, ApiError> {
+        Ok(self.int(column)? != 0)
+    }
+
+    pub fn real(&self, column: &str) -> Result<f64, ApiError> {
+        match self.value(column)? {
+            Value::Real(x) => Ok(*x),
+            Value::Integer(n) => Ok(*n as f64),
+            _ => Err(self.wrong(column, "a number")),
+        }
+    }
+}
+
+/// A Rust value as a bound SQLite parameter.
+pub trait Param {
+    fn param(&self) -> Value;
+}
+
+impl Param for i64 {
+    fn param(&self) -> Value {
+        Value::Integer(*self)
+    }
+}
+
+impl Param for bool {
+    fn param(&self) -> Value {
+        Value::Integer(i64::from(*self))
+    }
+}
+
+impl Param for f64 {
+    fn param(&self) -> Value {
+        Value::Real(*self)
+    }
+}
+
+impl Param for str {
+    fn param(&self) -> Value {
+        Value::Text(self.to_owned())
+    }
+}
+
+impl Param for String {
+    fn param(&self) -> Value {
+        Value::Text(self.clone())
+    }
+}
+
+impl<T: Param + ?Sized> Param for &T {
+    fn param(&self) -> Value {
+        (**self).param()
+    }
+}
+
+impl<T: Param> Param for Option<T> {
+    fn param(&self) -> Value {
+        self.as_ref().map_or(Value::Null, Param::param)
+    }
+}
+
+/// `params![a, b]`: bound parameters for `Db::query`.
+#[macro_export]
+macro_rules! params {
+    ($($value:expr),* $(,)?) => {
+        [$($crate::db::Param::param(&$value)),*]
+    };
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn rows_read_by_name() {
+        let rows = Rows {
+            columns: vec!["id".into(), "name".into(), "owner".into(), "ratio".into()],
+            rows: vec![RowResult {
+                values: vec![
+                    Value::Integer(3),
+                    Value::Text("Irène".into()),
+                    Value::Null,
+                    Value::Integer(2),
+                ],
+            }],
+        };
+        let row = rows.first().unwrap();
+        assert_eq!(row.int("id").unwrap(), 3);
+        assert!(row.bool("id").unwrap());
+        assert_eq!(row.text("name").unwrap(), "Irène");
+        assert_eq!(row.opt_int("owner").unwrap(), None);
+        assert_eq!(row.opt_text("owner").unwrap(), None);
+        assert_eq!(row.real("ratio").unwrap(), 2.0);
+        assert!(row.int("owner").is_err());
+        assert!(row.text("id").is_err());
+        assert!(row.int("missing").is_err());
+        assert_eq!(rows.map(|r| r.int("id")).unwrap(), vec![3]);
+    }
+
+    #[test]
+    fn params_bind() {
+        let name = String::from("x");
+        let none: Option<i64> = None;
+        let p = params![1i64, "a", name, true, none, Some(2.5f64)];
+        assert!(matches!(p[0], Value::Integer(1)));
+        assert!(matches!(&p[1], Value::Text(s) if s == "a"));
+        assert!(matches!(&p[2], Value::Text(s) if s == "x"));
+        assert!(matches!(p[3], Value::Integer(1)));
+        assert!(matches!(p[4], Value::Null));
+        assert!(matches!(p[5], Value::Real(x) if x == 2.5));
+    }
+}

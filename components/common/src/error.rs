@@ -1,0 +1,130 @@
+//! The errors a handler can answer with, and their exact wire form.
+//!
+//! Messages travel as a JSON list of strings, even for one message. 401, 404, 405, 406,
+//! 413 and 415 carry no body, as the seed's tables say.
+
+use std::fmt;
+
+#[derive(Debug)]
+pub enum ApiError {
+    /// 400 with a list of messages.
+    BadRequest(Vec<String>),
+    /// 401 with the `WWW-Authenticate` challenges to send.
+    Unauthorized(Vec<String>),
+    /// 404, empty body.
+    NotFound,
+    /// 405, empty body; the methods the path allows.
+    MethodNotAllowed(&'static str),
+    /// 406, empty body.
+    NotAcceptable,
+    /// 412 with a list of messages.
+    PreconditionFailed(Vec<String>),
+    /// 413, empty body.
+    PayloadTooLarge,
+    /// 415, empty body.
+    UnsupportedMediaType,
+    /// 500: a fault of ours, never of the client. The detail is logged, not sent.
+    Internal(String),
+}
+
+impl ApiError {
+    pub fn bad_request(message: impl Into<String>) -> Self {
+        Self::BadRequest(vec![message.into()])
+    }
+
+    /// `["Incorrect parameters sent: k1, k2"]`.
+    pub fn incorrect_parameters<S: AsRef<str>>(keys: &[S]) -> Self {
+        Self::bad_request(format!("Incorrect parameters sent: {}", join(keys)))
+    }
+
+    /// `["Missing parameters: k1, k2"]`.
+    pub fn missing_parameters<S: AsRef<str>>(keys: &[S]) -> Self {
+        Self::bad_request(format!("Missing parameters: {}", join(keys)))
+    }
+
+    /// `["No parsable data in the request"]`.
+    pub fn no_parsable_data() -> Self {
+        Self::bad_request("No parsable data in the request")
+    }
+
+    pub fn precondition_failed(message: impl Into<String>) -> Self {
+        Self::PreconditionFailed(vec![message.into()])
+    }
+
+    pub fn internal(detail: impl fmt::Display) -> Self {
+        Self::Internal(detail.to_string())
+    }
+
+    pub fn status(&self) -> u16 {
+        match self {
+            Self::BadRequest(_) => 400,
+            Self::Unauthorized(_) => 401,
+            Self::NotFound => 404,
+            Self::MethodNotAllowed(_) => 405,
+            Self::NotAcceptable => 406,
+            Self::PreconditionFailed(_) => 412,
+            Self::PayloadTooLarge => 413,
+            Self::UnsupportedMediaType => 415,
+            Self::Internal(_) => 500,
+        }
+    }
+
+    /// The messages the body carries, if it carries any.
+    pub fn messages(&self) -> Option<Vec<String>> {
+        match self {
+            Self::BadRequest(m) | Self::PreconditionFailed(m) => Some(m.clone()),
+            Self::Internal(_) => Some(vec!["Internal server error".to_string()]),
+            _ => None,
+        }
+    }
+}
+
+impl fmt::Display for ApiError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::Internal(detail) => write!(f, "500 {detail}"),
+            other => write!(f, "{} {:?}", other.status(), other.messages()),
+        }
+    }
+}
+
+impl From<spin_sdk::sqlite::Error> for ApiError {
+    fn from(e: spin_sdk::sqlite::Error) -> Self {
+        Self::internal(format!("sqlite: {e:?}"))
+    }
+}
+
+fn join<S: AsRef<str>>(keys: &[S]) -> String {
+    keys.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn incorrect_parameters_lists_keys_in_order() {
+        let e = ApiError::incorrect_parameters(&["b", "a"]);
+        assert_eq!(e.status(), 400);
+        assert_eq!(e.messages().unwrap(), vec!["Incorrect parameters sent: b, a"]);
+    }
+
+    #[test]
+    fn empty_bodied_errors_carry_no_messages() {
+        for e in [
+            ApiError::NotFound,
+            ApiError::NotAcceptable,
+            ApiError::UnsupportedMediaType,
+            ApiError::PayloadTooLarge,
+        ] {
+            assert!(e.messages().is_none(), "{e}");
+        }
+    }
+
+    #[test]
+    fn internal_detail_is_not_sent() {
+        let e = ApiError::internal("disk on fire at /var/lib/secret");
+        assert_eq!(e.status(), 500);
+        assert_eq!(e.messages().unwrap(), vec!["Internal server error"]);
+    }
+}

@@ -1,0 +1,277 @@
+//! From a Spin HTTP request to a handler and back: negotiation, body limit, response shape.
+//!
+//! A component's entry point is one line:
+//!
+//! ```ignore
+//! #[http_component]
+//! async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+//!     common::http::serve(req, out, route).await
+//! }
+//! ```
+
+use futures::StreamExt;
+use serde::Serialize;
+use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+
+use crate::{
+    body::{self, MAX_BODY_BYTES},
+    error::ApiError,
+    negotiation,
+    query::Query,
+};
+
+/// A request as a handler sees it: checked for content type and accept, body read whole.
+pub struct Request {
+    pub method: Method,
+    /// What follows the route's `/...` (Spin's `spin-path-info`), as sent.
+    pub path: String,
+    pub query: Query,
+    pub body: Vec<u8>,
+    headers: Vec<(String, Vec<u8>)>,
+}
+
+/// What a handler answers.
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub headers: Vec<(String, String)>,
+    pub body: Vec<u8>,
+}
+
+pub type Handler = fn(&Request) -> Result<Reply, ApiError>;
+
+impl Request {
+    /// A request header, if present and text.
+    pub fn header(&self, name: &str) -> Option<&str> {
+        header(&self.headers, name)
+    }
+
+    /// The path below the component's route, split on `/`, still percent-encoded as Spin
+    /// gives it: `""` → `[]`, `"/"` → `[""]`, `"/42"` → `["42"]`, `"/42/"` → `["42", ""]`.
+    pub fn segments(&self) -> Vec<&str> {
+        match self.path.strip_prefix('/') {
+            None => Vec::new(),
+            Some(rest) => rest.split('/').collect(),
+        }
+    }
+
+    /// The body as a JSON object, or 400 `No parsable data in the request`.
+    pub fn json_object(&self) -> Result<serde_json::Map<String, serde_json::Value>, ApiError> {
+        body::parse_object(&self.body)
+    }
+
+    /// An absolute URL on this server, for `Location` (from Spin's `spin-full-url`).
+    pub fn url(&self, path: &str) -> String {
+        let full = self.header("spin-full-url").unwrap_or("");
+        let origin = match full.find("://") {
+            Some(i) => match full[i + 3..].find('/') {
+                Some(j) => &full[..i + 3 + j],
+                None => full,
+            },
+            None => "",
+        };
+        format!("{origin}{path}")
+    }
+}
+
+/// An id in a path: digits only, else 404 (a non-integer id names no resource).
+pub fn id(segment: &str) -> Result<i64, ApiError> {
+    if segment.is_empty() || !segment.bytes().all(|b| b.is_ascii_digit()) {
+        return Err(ApiError::NotFound);
+    }
+    segment.parse().map_err(|_| ApiError::NotFound)
+}
+
+impl Reply {
+    /// A JSON body with its content type.
+    pub fn json(status: u16, value: &impl Serialize) -> Self {
+        match serde_json::to_vec(value) {
+            Ok(body) => Self {
+                status,
+                headers: vec![("content-type".into(), "application/json".into())],
+                body,
+            },
+            Err(e) => Self::from(ApiError::internal(e)),
+        }
+    }
+
+    pub fn ok(value: &impl Serialize) -> Self {
+        Self::json(200, value)
+    }
+
+    /// A status with an empty body.
+    pub fn empty(status: u16) -> Self {
+        Self {
+            status,
+            headers: Vec::new(),
+            body: Vec::new(),
+        }
+    }
+
+    pub fn with_header(mut self, name: &str, value: impl Into<String>) -> Self {
+        self.headers.push((name.to_string(), value.into()));
+        self
+    }
+
+    pub fn with_location(self, url: String) -> Self {
+        self.with_header("location", url)
+    }
+}
+
+impl From<ApiError> for Reply {
+    fn from(e: ApiError) -> Self {
+        let mut reply = match e.messages() {
+            Some(messages) => Self::json(e.status(), &messages),
+            None => Self::empty(e.status()),
+        };
+        match e {
+            ApiError::MethodNotAllowed(allow) => reply = reply.with_header("allow", allow),
+            ApiError::Unauthorized(challenges) => {
+                for c in challenges {
+                    reply = reply.with_header("www-authenticate", c);
+                }
+            }
+            _ => {}
+        }
+        reply
+    }
+}
+
+/// Serve one request: 415, then 406, then the body (413 past [`MAX_BODY_BYTES`]), then
+/// `handler`. A handler's error becomes its status and JSON list; a 500 is logged.
+pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler) {
+    let method = req.method();
+    let path_with_query = req.path_with_query().unwrap_or_default();
+    let reply = match accept(req, method.clone()).await {
+        Ok(request) => handler(&request).unwrap_or_else(Reply::from),
+        Err(e) => Reply::from(e),
+    };
+    if reply.status >= 500 {
+        eprintln!("{method} {path_with_query}: {}", String::from_utf8_lossy(&reply.body));
+    }
+    respond(out, reply).await;
+}
+
+async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiError> {
+    let headers = req.headers().entries();
+    let has_body = matches!(method, Method::Post | Method::Put | Method::Patch);
+    if has_body {
+        negotiation::check_content_type(header(&headers, "content-type"))?;
+    }
+    negotiation::check_accept(header(&headers, "accept"))?;
+    let path_with_query = req.path_with_query().unwrap_or_default();
+    let query = path_with_query.split_once('?').map_or("", |(_, q)| q);
+    let request = Request {
+        method,
+        path: header(&headers, "spin-path-info").unwrap_or("").to_string(),
+        query: Query::parse(query),
+        body: if has_body { read_body(req).await? } else { Vec::new() },
+        headers,
+    };
+    Ok(request)
+}
+
+/// Read the body; past [`MAX_BODY_BYTES`] it is refused (413). The rest of a refused body is
+/// still read (up to [`DRAIN_BYTES`]) and dropped, so the client, which is still sending,
+/// gets the 413 rather than a connection reset.
+async fn read_body(req: IncomingRequest) -> Result<Vec<u8>, ApiError> {
+    let mut stream = req.into_body_stream();
+    let mut body = Vec::new();
+    let mut seen = 0usize;
+    while let Some(chunk) = stream.next().await {
+        let chunk = chunk.map_err(|_| ApiError::no_parsable_data())?;
+        seen += chunk.len();
+        if seen > DRAIN_BYTES {
+            break;
+        }
+        if seen <= MAX_BODY_BYTES {
+            body.extend_from_slice(&chunk);
+        }
+    }
+    if seen > MAX_BODY_BYTES {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    Ok(body)
+}
+
+/// How much of a too-large body is read and dropped before answering 413 anyway.
+const DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
+
+async fn respond(out: ResponseOutparam, reply: Reply) {
+    let headers: Vec<(String, Vec<u8>)> = reply
+        .headers
+        .into_iter()
+        .map(|(k, v)| (k, v.into_bytes()))
+        .collect();
+    let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
+    let response = OutgoingResponse::new(fields);
+    let _ = response.set_status_code(reply.status);
+    if let Err(e) = out.set_with_body(response, reply.body).await {
+        eprintln!("could not send the response: {e:?}");
+    }
+}
+
+/// The last value of a header, by case-insensitive name, if it is text. The last, because
+/// Spin appends its own `spin-*` headers after the client's: a client that sends
+/// `spin-client-addr` itself must not be believed.
+fn header<'a>(headers: &'a [(String, Vec<u8>)], name: &str) -> Option<&'a str> {
+    headers
+        .iter()
+        .rfind(|(k, _)| k.eq_ignore_ascii_case(name))
+        .and_then(|(_, v)| std::str::from_utf8(v).ok())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn request(path: &str, full_url: &str) -> Request {
+        Request {
+            method: Method::Get,
+            path: path.into(),
+            query: Query::default(),
+            body: Vec::new(),
+            headers: vec![("spin-full-url".into(), full_url.as_bytes().to_vec())],
+        }
+    }
+
+    #[test]
+    fn segments_keep_the_trailing_slash() {
+        let seg = |p: &str| request(p, "").segments().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        assert_eq!(seg(""), Vec::<String>::new());
+        assert_eq!(seg("/"), vec![""]);
+        assert_eq!(seg("/42"), vec!["42"]);
+        assert_eq!(seg("/42/"), vec!["42", ""]);
+        assert_eq!(seg("/5/search"), vec!["5", "search"]);
+        assert_eq!(seg("/5/a%20b.1"), vec!["5", "a%20b.1"]);
+    }
+
+    #[test]
+    fn ids_in_paths() {
+        assert_eq!(id("42").unwrap(), 42);
+        for bad in ["", "abc", "-1", "+1", "1.0", " 1", "99999999999999999999"] {
+            assert!(matches!(id(bad), Err(ApiError::NotFound)), "{bad}");
+        }
+    }
+
+    #[test]
+    fn urls_from_spin_full_url() {
+        let r = request("/3", "http://127.0.0.1:3000/1.0/users/3?x=1");
+        assert_eq!(r.url("/1.0/users/38"), "http://127.0.0.1:3000/1.0/users/38");
+        let r = request("", "https://xivo:50051");
+        assert_eq!(r.url("/1.0/users/1"), "https://xivo:50051/1.0/users/1");
+    }
+
+    #[test]
+    fn error_replies() {
+        let r = Reply::from(ApiError::incorrect_parameters(&["a"]));
+        assert_eq!(r.status, 400);
+        assert_eq!(r.body, br#"["Incorrect parameters sent: a"]"#);
+        assert!(r.headers.contains(&("content-type".into(), "application/json".into())));
+        let r = Reply::from(ApiError::NotFound);
+        assert_eq!((r.status, r.body.len()), (404, 0));
+        let r = Reply::from(ApiError::MethodNotAllowed("GET, POST"));
+        assert_eq!(r.status, 405);
+        assert!(r.headers.contains(&("allow".into(), "GET, POST".into())));
+    }
+}

@@ -1,0 +1,108 @@
+//! The schema in `migrations/`, embedded at compile time and applied by the app itself the
+//! first time a request finds the database behind, so `spin up` needs no extra flag and a
+//! fresh deploy works. The applied count is SQLite's `user_version`: later requests pay one
+//! `PRAGMA` read.
+
+use crate::{db::Db, error::ApiError};
+
+/// Every migration, in order. Append; never edit one that has shipped.
+const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_schema.sql")];
+
+/// Apply the pending migrations, all in one transaction. Two components racing here queue on
+/// the write lock, and the second finds the work done.
+pub fn ensure(db: &Db) -> Result<(), ApiError> {
+    if applied(db)? >= MIGRATIONS.len() {
+        return Ok(());
+    }
+    db.transaction(|| {
+        let from = applied(db)?;
+        for migration in MIGRATIONS.iter().skip(from) {
+            for statement in statements(migration) {
+                db.execute(statement, &[])?;
+            }
+        }
+        // PRAGMA takes no bound parameters; the value is our own constant.
+        db.execute(&format!("PRAGMA user_version = {}", MIGRATIONS.len()), &[])
+    })
+}
+
+fn applied(db: &Db) -> Result<usize, ApiError> {
+    let version = db.count("PRAGMA user_version", &[])?;
+    Ok(usize::try_from(version).unwrap_or(0))
+}
+
+/// Split a SQL file into statements, since Spin runs only the first statement of a string.
+/// Knows quotes and comments; not `BEGIN ... END` blocks (so no triggers in migrations).
+pub fn statements(sql: &str) -> Vec<&str> {
+    let bytes = sql.as_bytes();
+    let mut out = Vec::new();
+    let (mut start, mut i) = (0, 0);
+    let mut has_code = false;
+    while i < bytes.len() {
+        match bytes[i] {
+            q @ (b'\'' | b'"') => {
+                i += 1;
+                while i < bytes.len() && bytes[i] != q {
+                    i += 1;
+                }
+                has_code = true;
+            }
+            b'-' if bytes.get(i + 1) == Some(&b'-') => {
+                while i < bytes.len() && bytes[i] != b'\n' {
+                    i += 1;
+                }
+            }
+            b'/' if bytes.get(i + 1) == Some(&b'*') => {
+                i += 2;
+                while i + 1 < bytes.len() && !(bytes[i] == b'*' && bytes[i + 1] == b'/') {
+                    i += 1;
+                }
+                i += 1;
+            }
+            b';' => {
+                if has_code {
+                    out.push(sql[start..i].trim());
+                }
+                start = i + 1;
+                has_code = false;
+            }
+            b if !b.is_ascii_whitespace() => has_code = true,
+            _ => {}
+        }
+        i += 1;
+    }
+    if has_code {
+        out.push(sql[start..].trim());
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn splits_statements() {
+        let sql = "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';');\n\
+                   /* block; */ INSERT INTO a VALUES (\"q;\") ;\n  -- trailing\n";
+        assert_eq!(
+            statements(sql),
+            vec![
+                "-- a comment; with a semicolon\nCREATE TABLE a (x TEXT DEFAULT ';')",
+                "/* block; */ INSERT INTO a VALUES (\"q;\")",
+            ]
+        );
+        assert_eq!(statements("SELECT 1"), vec!["SELECT 1"]);
+        assert!(statements("  -- nothing\n").is_empty());
+    }
+
+    #[test]
+    fn the_schema_splits_into_statements() {
+        for migration in MIGRATIONS {
+            let all = statements(migration);
+            let creates = migration.lines().filter(|l| l.starts_with("CREATE ")).count();
+            assert_eq!(all.len(), creates);
+            assert!(all.iter().all(|s| s.contains("CREATE ")));
+        }
+    }
+}

@@ -1,0 +1,105 @@
+//! The query string of a request: decoded pairs, and the check that a list knows them all.
+
+use crate::error::ApiError;
+
+#[derive(Clone, Debug, Default)]
+pub struct Query {
+    pairs: Vec<(String, String)>,
+}
+
+impl Query {
+    /// Parse `a=1&b=x%20y&flag` (form encoding: `+` is a space).
+    pub fn parse(query: &str) -> Self {
+        let pairs = query
+            .split('&')
+            .filter(|p| !p.is_empty())
+            .map(|p| {
+                let (k, v) = p.split_once('=').unwrap_or((p, ""));
+                (decode(k), decode(v))
+            })
+            .collect();
+        Self { pairs }
+    }
+
+    /// The first value given for `name`.
+    pub fn get(&self, name: &str) -> Option<&str> {
+        self.pairs
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    pub fn has(&self, name: &str) -> bool {
+        self.pairs.iter().any(|(k, _)| k == name)
+    }
+
+    /// 400 `Incorrect parameters sent: ...` naming every parameter not in `known`, once, in order.
+    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
+        let mut unknown: Vec<&str> = Vec::new();
+        for (k, _) in &self.pairs {
+            if !known.contains(&k.as_str()) && !unknown.contains(&k.as_str()) {
+                unknown.push(k);
+            }
+        }
+        if unknown.is_empty() {
+            Ok(())
+        } else {
+            Err(ApiError::incorrect_parameters(&unknown))
+        }
+    }
+}
+
+/// Percent-decoding with `+` as a space; a malformed escape is kept as written.
+pub fn decode(s: &str) -> String {
+    let bytes = s.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        match bytes[i] {
+            b'+' => out.push(b' '),
+            b'%' if i + 2 < bytes.len() => match (hex(bytes[i + 1]), hex(bytes[i + 2])) {
+                (Some(h), Some(l)) => {
+                    out.push(h * 16 + l);
+                    i += 2;
+                }
+                _ => out.push(b'%'),
+            },
+            b => out.push(b),
+        }
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
+/// Percent-decoding of a path segment (`+` stays a plus).
+pub fn decode_path(s: &str) -> String {
+    decode(&s.replace('+', "%2B"))
+}
+
+fn hex(b: u8) -> Option<u8> {
+    (b as char).to_digit(16).map(|d| d as u8)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn parses_and_decodes() {
+        let q = Query::parse("campaign_name=accents_%C3%A9%C3%A8%C3%A0%26&x=a+b&flag&=&bad=%zz%4");
+        assert_eq!(q.get("campaign_name"), Some("accents_éèà&"));
+        assert_eq!(q.get("x"), Some("a b"));
+        assert!(q.has("flag"));
+        assert_eq!(q.get("flag"), Some(""));
+        assert_eq!(q.get("bad"), Some("%zz%4"));
+        assert_eq!(decode_path("a+b%2Fc"), "a+b/c");
+    }
+
+    #[test]
+    fn only_known_parameters() {
+        let q = Query::parse("_page=1&name=x&name=y&other=1");
+        let e = q.only(&["_page", "_pagesize"]).unwrap_err();
+        assert_eq!(e.messages().unwrap(), vec!["Incorrect parameters sent: name, other"]);
+        assert!(Query::parse("").only(&[]).is_ok());
+    }
+}

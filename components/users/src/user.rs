@@ -1,0 +1,264 @@
+//! The user resource: its representation, the keys a body may hold, and all its SQL.
+
+use common::{
+    body::{field, Field, Kind},
+    db::{Db, Row},
+    pagination::Pagination,
+    params, ApiError, List,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::{Map, Value};
+
+/// A user as the API shows it: every key always present, `line` null when there is none.
+#[derive(Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+pub struct User {
+    pub id: i64,
+    pub firstname: String,
+    pub lastname: String,
+    pub callerid: String,
+    pub username: String,
+    pub password: String,
+    pub musiconhold: String,
+    pub outcallerid: String,
+    pub mobilephonenumber: String,
+    pub userfield: String,
+    pub timezone: String,
+    pub language: String,
+    pub description: String,
+    pub enableclient: bool,
+    pub ctiprofileid: Option<i64>,
+    pub voicemailid: Option<i64>,
+    pub agentid: Option<i64>,
+    pub entityid: Option<i64>,
+    pub line: Option<Line>,
+}
+
+#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+pub struct Line {
+    pub number: String,
+}
+
+pub const FIELDS: &[Field] = &[
+    field("id", Kind::ReadOnly),
+    field("firstname", Kind::Text),
+    field("lastname", Kind::Text),
+    field("callerid", Kind::Text),
+    field("username", Kind::Text),
+    field("password", Kind::Text),
+    field("musiconhold", Kind::Text),
+    field("outcallerid", Kind::Text),
+    field("mobilephonenumber", Kind::Text),
+    field("userfield", Kind::Text),
+    field("timezone", Kind::Text),
+    field("language", Kind::Text),
+    field("description", Kind::Text),
+    field("enableclient", Kind::Bool),
+    field("ctiprofileid", Kind::OptInt),
+    field("voicemailid", Kind::OptInt),
+    field("agentid", Kind::OptInt),
+    field("entityid", Kind::OptInt),
+    field("line", Kind::Custom(line)),
+];
+
+/// `line`: null, or `{"number": "44500"}` with a non-empty number (a JSON integer is taken
+/// as its digits).
+fn line(value: &Value) -> Option<Value> {
+    match value {
+        Value::Null => Some(Value::Null),
+        Value::Object(map) if map.len() == 1 => {
+            let number = match map.get("number")? {
+                Value::String(s) if !s.is_empty() => s.clone(),
+                Value::Number(n) if n.is_i64() => n.to_string(),
+                _ => return None,
+            };
+            Some(serde_json::json!({ "number": number }))
+        }
+        _ => None,
+    }
+}
+
+/// The user's first line (lowest id) is "the" line; a subquery, so that a user with several
+/// lines is still one row.
+const SELECT: &str = "SELECT u.id, u.firstname, u.lastname, u.callerid, u.username, u.password, \
+    u.musiconhold, u.outcallerid, u.mobilephonenumber, u.userfield, u.timezone, u.language, \
+    u.description, u.enableclient, u.ctiprofileid, u.voicemailid, u.agentid, u.entityid, \
+    (SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1) AS line \
+    FROM users u";
+
+fn read(row: &Row) -> Result<User, ApiError> {
+    Ok(User {
+        id: row.int("id")?,
+        firstname: row.text("firstname")?,
+        lastname: row.text("lastname")?,
+        callerid: row.text("callerid")?,
+        username: row.text("username")?,
+        password: row.text("password")?,
+        musiconhold: row.text("musiconhold")?,
+        outcallerid: row.text("outcallerid")?,
+        mobilephonenumber: row.text("mobilephonenumber")?,
+        userfield: row.text("userfield")?,
+        timezone: row.text("timezone")?,
+        language: row.text("language")?,
+        description: row.text("description")?,
+        enableclient: row.bool("enableclient")?,
+        ctiprofileid: row.opt_int("ctiprofileid")?,
+        voicemailid: row.opt_int("voicemailid")?,
+        agentid: row.opt_int("agentid")?,
+        entityid: row.opt_int("entityid")?,
+        line: row.opt_text("line")?.map(|number| Line { number }),
+    })
+}
+
+pub fn list(db: &Db, page: Option<Pagination>) -> Result<List<User>, ApiError> {
+    let total = db.count("SELECT COUNT(*) FROM users", &[])?;
+    let rows = db.query(
+        &format!("{SELECT} ORDER BY u.id LIMIT ? OFFSET ?"),
+        &Pagination::limit_offset(page),
+    )?;
+    Ok(List {
+        total,
+        items: rows.map(read)?,
+    })
+}
+
+pub fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
+    let rows = db.query(&format!("{SELECT} WHERE u.id = ?"), &params![id])?;
+    rows.first().map(|r| read(&r)).transpose()
+}
+
+/// Create a user from the checked keys of a body; nothing is required.
+pub fn create(db: &Db, changes: &Map<String, Value>) -> Result<User, ApiError> {
+    let mut user = common::body::apply(&User::default(), changes)?;
+    db.transaction(|| {
+        check_references(db, &user, changes)?;
+        let rows = db.query(
+            "INSERT INTO users (firstname, lastname, callerid, username, password, musiconhold, \
+             outcallerid, mobilephonenumber, userfield, timezone, language, description, \
+             enableclient, ctiprofileid, voicemailid, agentid, entityid) \
+             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &columns(&user),
+        )?;
+        user.id = rows
+            .first()
+            .ok_or_else(|| ApiError::internal("INSERT gave no id"))?
+            .int("id")?;
+        if let Some(line) = &user.line {
+            db.execute(
+                "INSERT INTO lines (user_id, number) VALUES (?, ?)",
+                &params![user.id, line.number],
+            )?;
+        }
+        Ok(user)
+    })
+}
+
+/// Change the keys sent, and nothing else. When `firstname` or `lastname` is sent and the
+/// user has a voicemail, the voicemail's `fullname` follows, in the same transaction.
+pub fn update(db: &Db, id: i64, changes: &Map<String, Value>) -> Result<(), ApiError> {
+    db.transaction(|| {
+        let current = get(db, id)?.ok_or(ApiError::NotFound)?;
+        let user = common::body::apply(&current, changes)?;
+        check_references(db, &user, changes)?;
+        let mut values = columns(&user).to_vec();
+        values.push(common::db::Param::param(&id));
+        db.execute(
+            "UPDATE users SET firstname = ?, lastname = ?, callerid = ?, username = ?, \
+             password = ?, musiconhold = ?, outcallerid = ?, mobilephonenumber = ?, \
+             userfield = ?, timezone = ?, language = ?, description = ?, enableclient = ?, \
+             ctiprofileid = ?, voicemailid = ?, agentid = ?, entityid = ? WHERE id = ?",
+            &values,
+        )?;
+        if changes.contains_key("line") && user.line != current.line {
+            set_line(db, id, user.line.as_ref(), current.line.is_some())?;
+        }
+        let renamed = changes.contains_key("firstname") || changes.contains_key("lastname");
+        if let (true, Some(voicemail)) = (renamed, user.voicemailid) {
+            db.execute(
+                "UPDATE voicemails SET fullname = ? WHERE id = ?",
+                &params![format!("{} {}", user.firstname, user.lastname), voicemail],
+            )?;
+        }
+        Ok(())
+    })
+}
+
+/// Delete a user and its lines; 412 while it has a voicemail, unless `delete_voicemail`,
+/// which deletes the voicemail too.
+pub fn delete(db: &Db, id: i64, delete_voicemail: bool) -> Result<(), ApiError> {
+    db.transaction(|| {
+        let user = get(db, id)?.ok_or(ApiError::NotFound)?;
+        if user.voicemailid.is_some() && !delete_voicemail {
+            return Err(ApiError::precondition_failed(
+                "Cannot remove a user with a voicemail. Delete the voicemail or dissociate it from the user.",
+            ));
+        }
+        db.execute("DELETE FROM users WHERE id = ?", &params![id])?;
+        if let Some(voicemail) = user.voicemailid {
+            db.execute("DELETE FROM voicemails WHERE id = ?", &params![voicemail])?;
+        }
+        Ok(())
+    })
+}
+
+/// The main line's number becomes `line`; `None` removes the user's lines.
+fn set_line(db: &Db, user_id: i64, line: Option<&Line>, had_line: bool) -> Result<(), ApiError> {
+    match (line, had_line) {
+        (None, _) => db.execute("DELETE FROM lines WHERE user_id = ?", &params![user_id]),
+        (Some(line), true) => db.execute(
+            "UPDATE lines SET number = ? \
+             WHERE id = (SELECT id FROM lines WHERE user_id = ? ORDER BY id LIMIT 1)",
+            &params![line.number, user_id],
+        ),
+        (Some(line), false) => db.execute(
+            "INSERT INTO lines (user_id, number) VALUES (?, ?)",
+            &params![user_id, line.number],
+        ),
+    }
+}
+
+/// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
+fn check_references(db: &Db, user: &User, changes: &Map<String, Value>) -> Result<(), ApiError> {
+    let mut incorrect = Vec::new();
+    for key in changes.keys() {
+        let missing = match (key.as_str(), user.voicemailid, user.agentid) {
+            ("voicemailid", Some(v), _) => {
+                db.count("SELECT COUNT(*) FROM voicemails WHERE id = ?", &params![v])? == 0
+            }
+            ("agentid", _, Some(a)) => {
+                db.count("SELECT COUNT(*) FROM agents WHERE id = ?", &params![a])? == 0
+            }
+            _ => false,
+        };
+        if missing {
+            incorrect.push(key.as_str());
+        }
+    }
+    if incorrect.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::incorrect_parameters(&incorrect))
+    }
+}
+
+/// The stored columns, in the order of the INSERT and UPDATE statements.
+fn columns(u: &User) -> [common::db::Value; 17] {
+    params![
+        u.firstname,
+        u.lastname,
+        u.callerid,
+        u.username,
+        u.password,
+        u.musiconhold,
+        u.outcallerid,
+        u.mobilephonenumber,
+        u.userfield,
+        u.timezone,
+        u.language,
+        u.description,
+        u.enableclient,
+        u.ctiprofileid,
+        u.voicemailid,
+        u.agentid,
+        u.entityid,
+    ]
+}

@@ -1,0 +1,322 @@
+//! The application as Spin runs it: every component of `spin.toml` compiled and
+//! pre-instantiated once, a fresh store per request, Spin's routing and request headers.
+
+use std::collections::hash_map::DefaultHasher;
+use std::hash::{Hash, Hasher};
+use std::net::SocketAddr;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use anyhow::{bail, Context, Result};
+use http::{HeaderValue, Uri};
+use http_body_util::BodyExt;
+use hyper::body::Incoming;
+use wasmtime::component::{Component, Linker, ResourceTable};
+use wasmtime::{Config, Engine, Store};
+use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
+use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
+use wasmtime_wasi_http::p2::bindings::ProxyPre;
+use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
+use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
+
+use crate::manifest::Manifest;
+use crate::routes::Router;
+use crate::spin::{self, ComponentVariables, Sqlite, Variables};
+
+/// A request's store data.
+pub struct State {
+    pub(crate) table: ResourceTable,
+    wasi: WasiCtx,
+    http: WasiHttpCtx,
+    pub(crate) sqlite: Sqlite,
+    pub(crate) variables: ComponentVariables,
+    pub(crate) open_connections: usize,
+}
+
+impl WasiView for State {
+    fn ctx(&mut self) -> WasiCtxView<'_> {
+        WasiCtxView {
+            ctx: &mut self.wasi,
+            table: &mut self.table,
+        }
+    }
+}
+
+impl WasiHttpView for State {
+    fn http(&mut self) -> WasiHttpCtxView<'_> {
+        WasiHttpCtxView {
+            ctx: &mut self.http,
+            table: &mut self.table,
+            hooks: Default::default(),
+        }
+    }
+}
+
+struct Loaded {
+    id: String,
+    pre: ProxyPre<State>,
+    databases: Arc<[String]>,
+    templates: Arc<std::collections::BTreeMap<String, String>>,
+}
+
+/// A loaded application. Cloning is cheap: the compiled components are shared, so tests can
+/// serve the same components over several databases, variables and client addresses.
+#[derive(Clone)]
+pub struct App {
+    engine: Engine,
+    components: Arc<Vec<Loaded>>,
+    router: Arc<Router>,
+    database: Arc<PathBuf>,
+    variables: Variables,
+    client_addr: Option<SocketAddr>,
+}
+
+impl App {
+    /// Load `spin.toml` and compile its components (from a cache beside the build output
+    /// when nothing changed). The database is Spin's default, `.spin/sqlite_db.db`.
+    pub fn load(manifest_path: &Path) -> Result<Self> {
+        let manifest = Manifest::load(manifest_path)?;
+        let mut config = Config::new();
+        config.wasm_component_model(true);
+        let engine = Engine::new(&config)?;
+        let mut linker = Linker::<State>::new(&engine);
+        wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
+        wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
+        spin::add_to_linker(&mut linker)?;
+
+        let cache = manifest.dir.join("target").join("testhost-cache");
+        let mut components = Vec::new();
+        let mut router = Router::default();
+        for trigger in &manifest.trigger.http {
+            let index = match components.iter().position(|c: &Loaded| c.id == trigger.component) {
+                Some(i) => i,
+                None => {
+                    let c = &manifest.component[&trigger.component];
+                    for label in &c.sqlite_databases {
+                        if label != "default" {
+                            bail!(
+                                "One or more components use SQLite databases which are not defined.\n\
+                                 - Component {} uses database '{label}'",
+                                trigger.component
+                            );
+                        }
+                    }
+                    let component = compile(&engine, &manifest.source(c), &cache)?;
+                    let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
+                        .map_err(anyhow::Error::from)
+                        .with_context(|| format!("component {} is not a wasi:http handler", trigger.component))?;
+                    components.push(Loaded {
+                        id: trigger.component.clone(),
+                        pre,
+                        databases: c.sqlite_databases.clone().into(),
+                        templates: Arc::new(c.variables.clone()),
+                    });
+                    components.len() - 1
+                }
+            };
+            router.add(&trigger.route, index)?;
+        }
+        let app = Self {
+            engine,
+            components: Arc::new(components),
+            router: Arc::new(router),
+            database: Arc::new(PathBuf::new()),
+            variables: Variables::new(&manifest.variables),
+            client_addr: None,
+        };
+        app.with_database(&manifest.default_database())
+    }
+
+    /// Serve over this SQLite file (shared by all components; created if missing; WAL, so
+    /// readers and a writer do not wait for each other).
+    pub fn with_database(mut self, path: &Path) -> Result<Self> {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+        }
+        let conn = rusqlite::Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
+        self.database = Arc::new(path.to_path_buf());
+        Ok(self)
+    }
+
+    /// Set an application variable, above the environment (`SPIN_VARIABLE_*`) and defaults.
+    pub fn with_variable(mut self, name: &str, value: &str) -> Self {
+        let mut overrides = (*self.variables.overrides).clone();
+        overrides.insert(name.to_string(), value.to_string());
+        self.variables.overrides = Arc::new(overrides);
+        self
+    }
+
+    /// Ignore `SPIN_VARIABLE_*` in this process's environment (tests set their own).
+    pub fn without_environment(mut self) -> Self {
+        self.variables.from_environment = false;
+        self
+    }
+
+    /// Report this client address to the components (`spin-client-addr`) instead of the
+    /// real peer's, so a test on loopback can act as a remote client.
+    pub fn with_client_addr(mut self, addr: SocketAddr) -> Self {
+        self.client_addr = Some(addr);
+        self
+    }
+
+    pub fn database(&self) -> &Path {
+        &self.database
+    }
+
+    /// Handle one request as Spin would: route it (404, empty, when nothing matches), add
+    /// Spin's headers after the client's, and run the component in a fresh store.
+    pub async fn handle(
+        &self,
+        mut req: hyper::Request<Incoming>,
+        peer: SocketAddr,
+    ) -> Result<hyper::Response<HyperOutgoingBody>> {
+        let Some(route) = self.router.route(req.uri().path()) else {
+            return Ok(empty(404));
+        };
+        let component = &self.components[route.component];
+
+        // Spin gives the guest an absolute URI: scheme of the listener, authority from Host.
+        let host = match req.headers().get(http::header::HOST).map(HeaderValue::to_str) {
+            None => "localhost".to_string(),
+            Some(Ok(h)) => h.to_string(),
+            Some(Err(_)) => return Ok(empty(400)),
+        };
+        let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+        match Uri::builder()
+            .scheme("http")
+            .authority(host.as_str())
+            .path_and_query(path_and_query.as_str())
+            .build()
+        {
+            Ok(uri) => *req.uri_mut() = uri,
+            Err(_) => return Ok(empty(400)),
+        }
+        let client = self.client_addr.unwrap_or(peer);
+        let spin_headers = [
+            ("spin-path-info", route.path_info),
+            ("spin-full-url", format!("http://{host}{path_and_query}")),
+            ("spin-matched-route", route.based_route),
+            ("spin-base-path", "/".to_string()),
+            ("spin-raw-component-route", route.raw_route),
+            ("spin-component-route", route.component_route),
+            ("spin-client-addr", client.to_string()),
+        ];
+        for (name, value) in spin_headers {
+            req.headers_mut().append(name, HeaderValue::from_str(&value)?);
+        }
+
+        let state = State {
+            table: ResourceTable::new(),
+            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            http: WasiHttpCtx::new(),
+            sqlite: Sqlite {
+                default_path: self.database.clone(),
+                allowed: component.databases.clone(),
+            },
+            variables: ComponentVariables {
+                component: component.id.clone(),
+                templates: component.templates.clone(),
+                app: self.variables.clone(),
+            },
+            open_connections: 0,
+        };
+        let mut store = Store::new(&self.engine, state);
+        let (sender, receiver) = tokio::sync::oneshot::channel();
+        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let out = store.data_mut().http().new_response_outparam(sender)?;
+        let pre = component.pre.clone();
+        let task = tokio::task::spawn(async move {
+            let proxy = pre.instantiate_async(&mut store).await?;
+            proxy
+                .wasi_http_incoming_handler()
+                .call_handle(&mut store, incoming, out)
+                .await
+        });
+        match receiver.await {
+            Ok(Ok(response)) => Ok(response),
+            Ok(Err(e)) => {
+                eprintln!("Error processing request: {e:?}");
+                Ok(empty(500))
+            }
+            Err(_) => {
+                let e = match task.await {
+                    Ok(Ok(())) => anyhow::anyhow!("guest never invoked `response-outparam::set`"),
+                    Ok(Err(e)) => e.into(),
+                    Err(e) => e.into(),
+                };
+                eprintln!("Error processing request: {e:?}");
+                Ok(empty(500))
+            }
+        }
+    }
+}
+
+/// Serve `app` on `listener` until the task is dropped: HTTP/1.1 with keep-alive, one task
+/// per connection.
+pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
+    loop {
+        let (stream, peer) = listener.accept().await?;
+        let _ = stream.set_nodelay(true);
+        let app = app.clone();
+        tokio::task::spawn(async move {
+            let service = hyper::service::service_fn(move |req| {
+                let app = app.clone();
+                async move { app.handle(req, peer).await }
+            });
+            // A client that goes away mid-request is not the server's error.
+            let _ = hyper::server::conn::http1::Builder::new()
+                .keep_alive(true)
+                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+                .await;
+        });
+    }
+}
+
+fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
+    let body = http_body_util::Empty::new().map_err(|never| match never {}).boxed_unsync();
+    let mut response = hyper::Response::new(body);
+    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
+    response
+}
+
+/// Compile a component, turning a wasip1 module into a component first the way Spin does
+/// (wit-component with the reactor adapter). The compiled code is cached, keyed by the
+/// source's bytes and the engine's settings, so a restart does not recompile.
+fn compile(engine: &Engine, source: &Path, cache: &Path) -> Result<Component> {
+    let bytes = std::fs::read(source)
+        .with_context(|| format!("failed to read component source from disk at path {}", source.display()))?;
+    let mut hasher = DefaultHasher::new();
+    bytes.hash(&mut hasher);
+    engine.precompile_compatibility_hash().hash(&mut hasher);
+    let cached = cache.join(format!("{:016x}.cwasm", hasher.finish()));
+    if cached.exists() {
+        // SAFETY: the file was written by `Component::serialize` below, for this engine.
+        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
+            return Ok(component);
+        }
+    }
+    let bytes = if wasmparser::Parser::is_core_wasm(&bytes) {
+        wit_component::ComponentEncoder::default()
+            .validate(true)
+            .module(&bytes)?
+            .adapter(
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
+                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
+            )?
+            .encode()
+            .with_context(|| format!("cannot turn {} into a component", source.display()))?
+    } else {
+        bytes
+    };
+    let component = Component::new(engine, &bytes)
+        .map_err(anyhow::Error::from)
+        .with_context(|| format!("cannot compile {}", source.display()))?;
+    if std::fs::create_dir_all(cache).is_ok() {
+        let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
+        if std::fs::write(&tmp, component.serialize()?).is_ok() {
+            let _ = std::fs::rename(&tmp, &cached);
+        }
+    }
+    Ok(component)
+}

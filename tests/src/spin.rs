@@ -1,0 +1,282 @@
+//! The Spin interfaces the components import, as Spin implements them:
+//! `fermyon:spin/sqlite@2.0.0` (Spin's `factor-sqlite` and `sqlite-inproc`) and
+//! `fermyon:spin/variables@2.0.0` (Spin's `factor-variables` with its environment provider).
+
+use std::collections::{BTreeMap, HashMap};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
+
+use wasmtime::component::{HasSelf, Linker, Resource};
+
+use crate::app::State;
+use crate::manifest::Variable;
+
+wasmtime::component::bindgen!({
+    path: "wit",
+    world: "fermyon:spin/host",
+    imports: { default: async | trappable },
+    with: {
+        "fermyon:spin/sqlite.connection": Connection,
+    },
+});
+
+use fermyon::spin::sqlite::{self, QueryResult, RowResult, Value};
+use fermyon::spin::variables;
+
+pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
+    sqlite::add_to_linker::<State, HasSelf<State>>(linker, |s| s)?;
+    variables::add_to_linker::<State, HasSelf<State>>(linker, |s| s)?;
+    Ok(())
+}
+
+// ---------------------------------------------------------------------------------------
+// SQLite
+
+/// What a request may reach: the database file behind the `default` label, and the labels
+/// its component lists in `sqlite_databases`.
+#[derive(Clone)]
+pub struct Sqlite {
+    pub default_path: Arc<PathBuf>,
+    pub allowed: Arc<[String]>,
+}
+
+/// One `open`: its own SQLite connection, opened lazily at the first statement, as Spin's
+/// in-process SQLite does. Nothing is pooled, so a transaction belongs to one request.
+pub struct Connection {
+    path: Arc<PathBuf>,
+    conn: Arc<Mutex<Option<rusqlite::Connection>>>,
+}
+
+/// Spin caps the connections one request may hold open.
+const MAX_CONNECTIONS: usize = 256;
+
+impl sqlite::HostConnection for State {
+    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, sqlite::Error>> {
+        if !self.sqlite.allowed.contains(&database) {
+            return Ok(Err(sqlite::Error::AccessDenied));
+        }
+        if database != "default" {
+            return Ok(Err(sqlite::Error::NoSuchDatabase));
+        }
+        if self.open_connections >= MAX_CONNECTIONS {
+            return Ok(Err(sqlite::Error::Io("too many connections opened".into())));
+        }
+        let connection = Connection {
+            path: self.sqlite.default_path.clone(),
+            conn: Arc::new(Mutex::new(None)),
+        };
+        self.open_connections += 1;
+        Ok(Ok(self.table.push(connection)?))
+    }
+
+    async fn execute(
+        &mut self,
+        connection: Resource<Connection>,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> wasmtime::Result<Result<QueryResult, sqlite::Error>> {
+        let Ok(c) = self.table.get(&connection) else {
+            return Ok(Err(sqlite::Error::InvalidConnection));
+        };
+        let (path, conn) = (c.path.clone(), c.conn.clone());
+        // SQLite blocks (a busy writer waits up to its timeout): off the async workers.
+        let result = tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                *guard = Some(rusqlite::Connection::open(path.as_path()).map_err(io)?);
+            }
+            execute(guard.as_ref().expect("opened above"), &statement, parameters)
+        })
+        .await
+        .unwrap_or_else(|_| Err(sqlite::Error::Io("internal runtime error".into())));
+        Ok(result)
+    }
+
+    async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
+        self.table.delete(connection)?;
+        self.open_connections -= 1;
+        Ok(())
+    }
+}
+
+impl sqlite::Host for State {}
+
+/// Spin's `execute_query`: `prepare_cached` (which runs only the first statement of the
+/// string), positional parameters, every value converted, every error as `io(message)`.
+fn execute(conn: &rusqlite::Connection, sql: &str, parameters: Vec<Value>) -> Result<QueryResult, sqlite::Error> {
+    let mut statement = conn.prepare_cached(sql).map_err(io)?;
+    let columns: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let width = columns.len();
+    let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
+    let rows = statement
+        .query_map(params, |row| {
+            (0..width)
+                .map(|i| row.get_ref(i).map(from_sql))
+                .collect::<Result<Vec<_>, _>>()
+                .map(|values| RowResult { values })
+        })
+        .map_err(io)?;
+    let rows = rows.collect::<Result<Vec<_>, _>>().map_err(io)?;
+    Ok(QueryResult { columns, rows })
+}
+
+fn to_sql(value: Value) -> rusqlite::types::Value {
+    use rusqlite::types::Value as V;
+    match value {
+        Value::Integer(i) => V::Integer(i),
+        Value::Real(r) => V::Real(r),
+        Value::Text(t) => V::Text(t),
+        Value::Blob(b) => V::Blob(b),
+        Value::Null => V::Null,
+    }
+}
+
+fn from_sql(value: rusqlite::types::ValueRef<'_>) -> Value {
+    use rusqlite::types::ValueRef as V;
+    match value {
+        V::Integer(i) => Value::Integer(i),
+        V::Real(r) => Value::Real(r),
+        V::Text(t) => Value::Text(String::from_utf8_lossy(t).into_owned()),
+        V::Blob(b) => Value::Blob(b.to_vec()),
+        V::Null => Value::Null,
+    }
+}
+
+fn io(e: rusqlite::Error) -> sqlite::Error {
+    sqlite::Error::Io(e.to_string())
+}
+
+// ---------------------------------------------------------------------------------------
+// Variables
+
+/// The application's variables and where their values come from: a test's own settings
+/// first, then `SPIN_VARIABLE_<NAME>` in the environment (Spin's environment provider),
+/// then the manifest's `default`.
+#[derive(Clone, Default)]
+pub struct Variables {
+    pub declared: Arc<BTreeMap<String, Option<String>>>,
+    pub overrides: Arc<HashMap<String, String>>,
+    pub from_environment: bool,
+}
+
+impl Variables {
+    pub fn new(declared: &BTreeMap<String, Variable>) -> Self {
+        Self {
+            declared: Arc::new(declared.iter().map(|(k, v)| (k.clone(), v.default.clone())).collect()),
+            overrides: Arc::default(),
+            from_environment: true,
+        }
+    }
+
+    fn resolve(&self, name: &str) -> Result<String, variables::Error> {
+        let Some(default) = self.declared.get(name) else {
+            return Err(variables::Error::Other(format!("invalid variable template: unknown variable {name:?}")));
+        };
+        if let Some(v) = self.overrides.get(name) {
+            return Ok(v.clone());
+        }
+        if self.from_environment {
+            if let Ok(v) = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())) {
+                return Ok(v);
+            }
+        }
+        default
+            .clone()
+            .ok_or_else(|| variables::Error::Provider(format!("no provider resolved required variable {name:?}")))
+    }
+
+    /// Expand a component's template: `"{{ name }}"` parts resolved, the rest kept.
+    fn expand(&self, template: &str) -> Result<String, variables::Error> {
+        let mut out = String::new();
+        let mut rest = template;
+        while let Some(start) = rest.find("{{") {
+            out.push_str(&rest[..start]);
+            let Some(end) = rest[start..].find("}}") else {
+                return Err(variables::Error::Other("invalid variable template: unmatched '{{' in template".into()));
+            };
+            out.push_str(&self.resolve(rest[start + 2..start + end].trim())?);
+            rest = &rest[start + end + 2..];
+        }
+        out.push_str(rest);
+        Ok(out)
+    }
+}
+
+/// What one component may ask for: its `[component.x.variables]`.
+#[derive(Clone)]
+pub struct ComponentVariables {
+    pub component: String,
+    pub templates: Arc<BTreeMap<String, String>>,
+    pub app: Variables,
+}
+
+impl variables::Host for State {
+    async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
+        if let Err(reason) = validate_name(&name) {
+            return Ok(Err(variables::Error::InvalidName(format!("{name:?}: {reason}"))));
+        }
+        let v = &self.variables;
+        let Some(template) = v.templates.get(&name) else {
+            return Ok(Err(variables::Error::Undefined(format!(
+                "no variable for {:?}.{name:?}",
+                v.component
+            ))));
+        };
+        Ok(v.app.expand(template))
+    }
+}
+
+/// Spin's rule for variable names: lower-case letters, digits and single underscores,
+/// starting with a letter and ending with a letter or digit.
+pub fn validate_name(name: &str) -> Result<(), String> {
+    if name.is_empty() {
+        return Err("must not be empty".into());
+    }
+    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+        return Err(format!(
+            "invalid character {c:?}. Variable names may contain only lower-case letters, numbers, and underscores."
+        ));
+    }
+    if !name.as_bytes()[0].is_ascii_lowercase() {
+        return Err("must start with a lowercase ASCII letter".into());
+    }
+    if !name.as_bytes()[name.len() - 1].is_ascii_alphanumeric() {
+        return Err("must end with a lowercase ASCII letter or digit".into());
+    }
+    if name.contains("__") {
+        return Err("must not contain multiple consecutive underscores".into());
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn vars(pairs: &[(&str, Option<&str>)]) -> Variables {
+        Variables {
+            declared: Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect()),
+            overrides: Arc::new(HashMap::from([("set".to_string(), "override".to_string())])),
+            from_environment: false,
+        }
+    }
+
+    #[test]
+    fn templates() {
+        let v = vars(&[("a", Some("1")), ("set", Some("x")), ("req", None)]);
+        assert_eq!(v.expand("{{ a }}").unwrap(), "1");
+        assert_eq!(v.expand("x{{a}}y{{ set }}").unwrap(), "x1yoverride");
+        assert!(matches!(v.expand("{{ req }}"), Err(variables::Error::Provider(_))));
+        assert!(matches!(v.expand("{{ a "), Err(variables::Error::Other(_))));
+    }
+
+    #[test]
+    fn names() {
+        for ok in ["a", "auth_accounts", "a1"] {
+            assert!(validate_name(ok).is_ok(), "{ok}");
+        }
+        for bad in ["", "A", "1a", "_a", "a_", "a__b", "a-b"] {
+            assert!(validate_name(bad).is_err(), "{bad}");
+        }
+    }
+}

@@ -1,0 +1,85 @@
+//! API.md, "Common rules", on every family's collection.
+
+use crate::support::Server;
+use serde_json::json;
+
+/// Each family's collection, and a body its POST accepts.
+pub const COLLECTIONS: &[(&str, &str)] = &[("/1.0/users/", r#"{"firstname": "a"}"#)];
+
+const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+#[test]
+fn unsupported_media_type_for_bodies() {
+    let s = Server::start();
+    for (path, body) in COLLECTIONS {
+        for headers in [
+            vec![],
+            vec![("Content-Type", "text/plain")],
+            vec![("Content-Type", "application/x-www-form-urlencoded")],
+            vec![("Content-Type", "application/jsonp")],
+        ] {
+            s.send("POST", path, &headers, Some(body.as_bytes())).expect_empty(415);
+        }
+        // Parameters and case do not matter.
+        s.send("POST", path, &[("Content-Type", "Application/JSON; charset=UTF-8")], Some(body.as_bytes()))
+            .expect(201);
+    }
+}
+
+#[test]
+fn not_acceptable() {
+    let s = Server::start();
+    for (path, _) in COLLECTIONS {
+        for accept in ["text/html", "text/html, */*", "application/xml", "text/*"] {
+            s.send("GET", path, &[("Accept", accept)], None).expect_empty(406);
+        }
+        for accept in ["application/json", "*/*", "application/*", "text/html, application/json;q=0.5", ""] {
+            s.send("GET", path, &[("Accept", accept)], None).expect(200);
+        }
+        s.send("GET", path, &[], None).expect(200);
+    }
+}
+
+#[test]
+fn unsupported_media_type_comes_before_not_acceptable() {
+    let s = Server::start();
+    for (path, body) in COLLECTIONS {
+        s.send("POST", path, &[("Content-Type", "text/plain"), ("Accept", "text/html")], Some(body.as_bytes()))
+            .expect_empty(415);
+        s.send("POST", path, &[JSON, ("Accept", "text/html")], Some(body.as_bytes()))
+            .expect_empty(406);
+    }
+}
+
+#[test]
+fn unparsable_bodies() {
+    let s = Server::start();
+    for (path, _) in COLLECTIONS {
+        for body in [&b""[..], b"{", b"not json", b"[1, 2]", b"\"text\"", b"17", b"null", b"{\"a\": \"\xff\xfe\"}", b"\xff\xfe"] {
+            s.send("POST", path, &[JSON], Some(body))
+                .expect_error(400, &["No parsable data in the request"]);
+        }
+        let total = s.get(path).json();
+        assert_eq!(total["total"], 0, "{path}: nothing written");
+    }
+}
+
+#[test]
+fn a_body_over_one_mebibyte_is_refused_and_the_server_keeps_serving() {
+    let s = Server::start();
+    for (path, _) in COLLECTIONS {
+        let big = json!({"description": "x".repeat(3 * 1024 * 1024)});
+        let body = serde_json::to_vec(&big).unwrap();
+        s.send("POST", path, &[JSON], Some(&body)).expect_empty(413);
+        s.get(path).expect(200);
+        assert_eq!(s.get(path).json()["total"], 0);
+    }
+}
+
+#[test]
+fn unknown_paths_are_404() {
+    let s = Server::start();
+    for path in ["/", "/1.0", "/1.0/", "/1.0/nothing", "/2.0/users/", "/1.0/usersX"] {
+        s.get(path).expect_empty(404);
+    }
+}

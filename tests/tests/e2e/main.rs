@@ -1,0 +1,7 @@
+//! End-to-end tests: the real `.wasm` components of `spin.toml`, served by the test host over
+//! real HTTP and a real SQLite file.
+
+mod support;
+
+mod common_rules;
+mod users;
