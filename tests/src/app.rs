@@ -88,7 +88,10 @@ impl App {
         let mut components = Vec::new();
         let mut router = Router::default();
         for trigger in &manifest.trigger.http {
-            let index = match components.iter().position(|c: &Loaded| c.id == trigger.component) {
+            let index = match components
+                .iter()
+                .position(|c: &Loaded| c.id == trigger.component)
+            {
                 Some(i) => i,
                 None => {
                     let c = &manifest.component[&trigger.component];
@@ -104,7 +107,9 @@ impl App {
                     let component = compile(&engine, &manifest.source(c), &cache)?;
                     let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
                         .map_err(anyhow::Error::from)
-                        .with_context(|| format!("component {} is not a wasi:http handler", trigger.component))?;
+                        .with_context(|| {
+                            format!("component {} is not a wasi:http handler", trigger.component)
+                        })?;
                     components.push(Loaded {
                         id: trigger.component.clone(),
                         pre,
@@ -131,9 +136,11 @@ impl App {
     /// readers and a writer do not wait for each other).
     pub fn with_database(mut self, path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).with_context(|| format!("cannot create {}", dir.display()))?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let conn = rusqlite::Connection::open(path).with_context(|| format!("cannot open {}", path.display()))?;
+        let conn = rusqlite::Connection::open(path)
+            .with_context(|| format!("cannot open {}", path.display()))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         self.database = Arc::new(path.to_path_buf());
         Ok(self)
@@ -177,12 +184,20 @@ impl App {
         let component = &self.components[route.component];
 
         // Spin gives the guest an absolute URI: scheme of the listener, authority from Host.
-        let host = match req.headers().get(http::header::HOST).map(HeaderValue::to_str) {
+        let host = match req
+            .headers()
+            .get(http::header::HOST)
+            .map(HeaderValue::to_str)
+        {
             None => "localhost".to_string(),
             Some(Ok(h)) => h.to_string(),
             Some(Err(_)) => return Ok(empty(400)),
         };
-        let path_and_query = req.uri().path_and_query().map_or("/", |p| p.as_str()).to_string();
+        let path_and_query = req
+            .uri()
+            .path_and_query()
+            .map_or("/", |p| p.as_str())
+            .to_string();
         match Uri::builder()
             .scheme("http")
             .authority(host.as_str())
@@ -203,7 +218,8 @@ impl App {
             ("spin-client-addr", client.to_string()),
         ];
         for (name, value) in spin_headers {
-            req.headers_mut().append(name, HeaderValue::from_str(&value)?);
+            req.headers_mut()
+                .append(name, HeaderValue::from_str(&value)?);
         }
 
         let state = State {
@@ -223,7 +239,10 @@ impl App {
         };
         let mut store = Store::new(&self.engine, state);
         let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store.data_mut().http().new_incoming_request(Scheme::Http, req)?;
+        let incoming = store
+            .data_mut()
+            .http()
+            .new_incoming_request(Scheme::Http, req)?;
         let out = store.data_mut().http().new_response_outparam(sender)?;
         let pre = component.pre.clone();
         let task = tokio::task::spawn(async move {
@@ -274,7 +293,9 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
 }
 
 fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
-    let body = http_body_util::Empty::new().map_err(|never| match never {}).boxed_unsync();
+    let body = http_body_util::Empty::new()
+        .map_err(|never| match never {})
+        .boxed_unsync();
     let mut response = hyper::Response::new(body);
     *response.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
     response
@@ -284,8 +305,12 @@ fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
 /// (wit-component with the reactor adapter). The compiled code is cached, keyed by the
 /// source's bytes and the engine's settings, so a restart does not recompile.
 fn compile(engine: &Engine, source: &Path, cache: &Path) -> Result<Component> {
-    let bytes = std::fs::read(source)
-        .with_context(|| format!("failed to read component source from disk at path {}", source.display()))?;
+    let bytes = std::fs::read(source).with_context(|| {
+        format!(
+            "failed to read component source from disk at path {}",
+            source.display()
+        )
+    })?;
     let mut hasher = DefaultHasher::new();
     bytes.hash(&mut hasher);
     engine.precompile_compatibility_hash().hash(&mut hasher);

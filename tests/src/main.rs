@@ -17,7 +17,10 @@ fn main() -> Result<()> {
     let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
     let mut db: Option<PathBuf> = None;
     while let Some(flag) = args.next() {
-        let mut value = || args.next().with_context(|| format!("{flag} needs a value\n{USAGE}"));
+        let mut value = || {
+            args.next()
+                .with_context(|| format!("{flag} needs a value\n{USAGE}"))
+        };
         match flag.as_str() {
             "--from" | "-f" => manifest = value()?.into(),
             "--listen" => listen = value()?.parse().context("--listen wants ADDRESS:PORT")?,
@@ -41,7 +44,11 @@ async fn up(manifest: &std::path::Path, listen: SocketAddr, db: Option<PathBuf>)
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    println!("Serving http://{} (database {})", listener.local_addr()?, app.database().display());
+    println!(
+        "Serving http://{} (database {})",
+        listener.local_addr()?,
+        app.database().display()
+    );
     tokio::select! {
         r = testhost::serve(app, listener) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),

@@ -62,8 +62,8 @@ impl Manifest {
     pub fn load(path: &Path) -> Result<Self> {
         let text = std::fs::read_to_string(path)
             .with_context(|| format!("cannot read the manifest {}", path.display()))?;
-        let mut manifest: Manifest =
-            toml::from_str(&text).with_context(|| format!("invalid manifest {}", path.display()))?;
+        let mut manifest: Manifest = toml::from_str(&text)
+            .with_context(|| format!("invalid manifest {}", path.display()))?;
         if manifest.spin_manifest_version != 2 {
             bail!("only spin_manifest_version = 2 is supported");
         }
@@ -74,7 +74,11 @@ impl Manifest {
         }
         for t in &manifest.trigger.http {
             if !manifest.component.contains_key(&t.component) {
-                bail!("route {} names an unknown component {}", t.route, t.component);
+                bail!(
+                    "route {} names an unknown component {}",
+                    t.route,
+                    t.component
+                );
             }
         }
         let dir = path.parent().unwrap_or(Path::new("."));
@@ -100,7 +104,9 @@ impl Manifest {
     /// directory (plus `workdir`), in manifest order, stopping at the first failure.
     pub fn build(&self) -> Result<()> {
         for (id, component) in &self.component {
-            let Some(build) = &component.build else { continue };
+            let Some(build) = &component.build else {
+                continue;
+            };
             let mut dir = self.dir.clone();
             if let Some(workdir) = &build.workdir {
                 if Path::new(workdir).has_root() {

@@ -39,7 +39,11 @@ pub struct Router {
 
 impl Router {
     pub fn add(&mut self, raw: &str, component: usize) -> Result<()> {
-        let absolute = if raw.starts_with('/') { raw.to_string() } else { format!("/{raw}") };
+        let absolute = if raw.starts_with('/') {
+            raw.to_string()
+        } else {
+            format!("/{raw}")
+        };
         let based = absolute.strip_suffix('/').unwrap_or(&absolute).to_string();
         let (prefix, wildcard) = match based.strip_suffix("/...") {
             Some(prefix) => (prefix.to_string(), true),
@@ -90,7 +94,11 @@ impl Router {
             component: best.component,
             raw_route: best.raw.clone(),
             based_route: best.based.clone(),
-            component_route: best.raw.strip_suffix("/...").unwrap_or(&best.raw).to_string(),
+            component_route: best
+                .raw
+                .strip_suffix("/...")
+                .unwrap_or(&best.raw)
+                .to_string(),
             path_info,
         })
     }

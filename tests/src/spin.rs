@@ -51,7 +51,10 @@ pub struct Connection {
 const MAX_CONNECTIONS: usize = 256;
 
 impl sqlite::HostConnection for State {
-    async fn open(&mut self, database: String) -> wasmtime::Result<Result<Resource<Connection>, sqlite::Error>> {
+    async fn open(
+        &mut self,
+        database: String,
+    ) -> wasmtime::Result<Result<Resource<Connection>, sqlite::Error>> {
         if !self.sqlite.allowed.contains(&database) {
             return Ok(Err(sqlite::Error::AccessDenied));
         }
@@ -85,7 +88,11 @@ impl sqlite::HostConnection for State {
             if guard.is_none() {
                 *guard = Some(rusqlite::Connection::open(path.as_path()).map_err(io)?);
             }
-            execute(guard.as_ref().expect("opened above"), &statement, parameters)
+            execute(
+                guard.as_ref().expect("opened above"),
+                &statement,
+                parameters,
+            )
         })
         .await
         .unwrap_or_else(|_| Err(sqlite::Error::Io("internal runtime error".into())));
@@ -103,9 +110,17 @@ impl sqlite::Host for State {}
 
 /// Spin's `execute_query`: `prepare_cached` (which runs only the first statement of the
 /// string), positional parameters, every value converted, every error as `io(message)`.
-fn execute(conn: &rusqlite::Connection, sql: &str, parameters: Vec<Value>) -> Result<QueryResult, sqlite::Error> {
+fn execute(
+    conn: &rusqlite::Connection,
+    sql: &str,
+    parameters: Vec<Value>,
+) -> Result<QueryResult, sqlite::Error> {
     let mut statement = conn.prepare_cached(sql).map_err(io)?;
-    let columns: Vec<String> = statement.column_names().into_iter().map(str::to_owned).collect();
+    let columns: Vec<String> = statement
+        .column_names()
+        .into_iter()
+        .map(str::to_owned)
+        .collect();
     let width = columns.len();
     let params = rusqlite::params_from_iter(parameters.into_iter().map(to_sql));
     let rows = statement
@@ -162,7 +177,12 @@ pub struct Variables {
 impl Variables {
     pub fn new(declared: &BTreeMap<String, Variable>) -> Self {
         Self {
-            declared: Arc::new(declared.iter().map(|(k, v)| (k.clone(), v.default.clone())).collect()),
+            declared: Arc::new(
+                declared
+                    .iter()
+                    .map(|(k, v)| (k.clone(), v.default.clone()))
+                    .collect(),
+            ),
             overrides: Arc::default(),
             from_environment: true,
         }
@@ -170,7 +190,9 @@ impl Variables {
 
     fn resolve(&self, name: &str) -> Result<String, variables::Error> {
         let Some(default) = self.declared.get(name) else {
-            return Err(variables::Error::Other(format!("invalid variable template: unknown variable {name:?}")));
+            return Err(variables::Error::Other(format!(
+                "invalid variable template: unknown variable {name:?}"
+            )));
         };
         if let Some(v) = self.overrides.get(name) {
             return Ok(v.clone());
@@ -180,9 +202,9 @@ impl Variables {
                 return Ok(v);
             }
         }
-        default
-            .clone()
-            .ok_or_else(|| variables::Error::Provider(format!("no provider resolved required variable {name:?}")))
+        default.clone().ok_or_else(|| {
+            variables::Error::Provider(format!("no provider resolved required variable {name:?}"))
+        })
     }
 
     /// Expand a component's template: `"{{ name }}"` parts resolved, the rest kept.
@@ -192,7 +214,9 @@ impl Variables {
         while let Some(start) = rest.find("{{") {
             out.push_str(&rest[..start]);
             let Some(end) = rest[start..].find("}}") else {
-                return Err(variables::Error::Other("invalid variable template: unmatched '{{' in template".into()));
+                return Err(variables::Error::Other(
+                    "invalid variable template: unmatched '{{' in template".into(),
+                ));
             };
             out.push_str(&self.resolve(rest[start + 2..start + end].trim())?);
             rest = &rest[start + end + 2..];
@@ -213,7 +237,9 @@ pub struct ComponentVariables {
 impl variables::Host for State {
     async fn get(&mut self, name: String) -> wasmtime::Result<Result<String, variables::Error>> {
         if let Err(reason) = validate_name(&name) {
-            return Ok(Err(variables::Error::InvalidName(format!("{name:?}: {reason}"))));
+            return Ok(Err(variables::Error::InvalidName(format!(
+                "{name:?}: {reason}"
+            ))));
         }
         let v = &self.variables;
         let Some(template) = v.templates.get(&name) else {
@@ -232,7 +258,10 @@ pub fn validate_name(name: &str) -> Result<(), String> {
     if name.is_empty() {
         return Err("must not be empty".into());
     }
-    if let Some(c) = name.chars().find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_')) {
+    if let Some(c) = name
+        .chars()
+        .find(|c| !(c.is_ascii_lowercase() || c.is_ascii_digit() || *c == '_'))
+    {
         return Err(format!(
             "invalid character {c:?}. Variable names may contain only lower-case letters, numbers, and underscores."
         ));
@@ -255,7 +284,12 @@ mod tests {
 
     fn vars(pairs: &[(&str, Option<&str>)]) -> Variables {
         Variables {
-            declared: Arc::new(pairs.iter().map(|(k, v)| (k.to_string(), v.map(str::to_string))).collect()),
+            declared: Arc::new(
+                pairs
+                    .iter()
+                    .map(|(k, v)| (k.to_string(), v.map(str::to_string)))
+                    .collect(),
+            ),
             overrides: Arc::new(HashMap::from([("set".to_string(), "override".to_string())])),
             from_environment: false,
         }
@@ -266,7 +300,10 @@ mod tests {
         let v = vars(&[("a", Some("1")), ("set", Some("x")), ("req", None)]);
         assert_eq!(v.expand("{{ a }}").unwrap(), "1");
         assert_eq!(v.expand("x{{a}}y{{ set }}").unwrap(), "x1yoverride");
-        assert!(matches!(v.expand("{{ req }}"), Err(variables::Error::Provider(_))));
+        assert!(matches!(
+            v.expand("{{ req }}"),
+            Err(variables::Error::Provider(_))
+        ));
         assert!(matches!(v.expand("{{ a "), Err(variables::Error::Other(_))));
     }
 

@@ -154,6 +154,14 @@ pub fn boolean(value: &Value) -> Option<bool> {
     }
 }
 
+/// For `Kind::Custom`: a string that is not empty (a key that names the resource).
+pub fn non_empty_text(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(s) if !s.trim().is_empty() => Some(value.clone()),
+        _ => None,
+    }
+}
+
 /// A signed decimal integer written plainly: `-12`, `42`; not `+4`, ` 4`, `4.0`.
 pub fn parse_whole(s: &str) -> Option<i64> {
     let digits = s.strip_prefix('-').unwrap_or(s);
@@ -264,9 +272,20 @@ mod tests {
 
     #[test]
     fn apply_changes_only_what_was_sent() {
-        let t = Thing { id: 1, name: "a".into(), on: false };
+        let t = Thing {
+            id: 1,
+            name: "a".into(),
+            on: false,
+        };
         let changes = check(&obj(json!({"on": "True", "id": 5})), FIELDS).unwrap();
         let t2 = apply(&t, &changes).unwrap();
-        assert_eq!(t2, Thing { id: 1, name: "a".into(), on: true });
+        assert_eq!(
+            t2,
+            Thing {
+                id: 1,
+                name: "a".into(),
+                on: true
+            }
+        );
     }
 }

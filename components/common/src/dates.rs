@@ -28,7 +28,11 @@ pub fn parse(input: &str) -> Option<NaiveDateTime> {
     if let Ok(t) = DateTime::parse_from_rfc3339(s) {
         return Some(whole_seconds(t.with_timezone(&Utc).naive_utc()));
     }
-    for zoned in ["%Y-%m-%dT%H:%M:%S%.f%z", "%Y-%m-%d %H:%M:%S%.f%z", "%Y-%m-%dT%H:%M%z"] {
+    for zoned in [
+        "%Y-%m-%dT%H:%M:%S%.f%z",
+        "%Y-%m-%d %H:%M:%S%.f%z",
+        "%Y-%m-%dT%H:%M%z",
+    ] {
         if let Ok(t) = DateTime::parse_from_str(s, zoned) {
             return Some(whole_seconds(t.with_timezone(&Utc).naive_utc()));
         }
@@ -56,7 +60,12 @@ pub fn now() -> String {
 
 /// Today at 00:00:00, in the stored form.
 pub fn today_midnight() -> String {
-    format(Utc::now().date_naive().and_hms_opt(0, 0, 0).expect("midnight exists"))
+    format(
+        Utc::now()
+            .date_naive()
+            .and_hms_opt(0, 0, 0)
+            .expect("midnight exists"),
+    )
 }
 
 fn whole_seconds(t: NaiveDateTime) -> NaiveDateTime {

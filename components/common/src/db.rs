@@ -1,8 +1,8 @@
 //! The database: Spin's SQLite `default` database, opened once per request, with typed rows,
 //! bound parameters and write transactions.
 
-use spin_sdk::sqlite::{Connection, RowResult};
 pub use spin_sdk::sqlite::Value;
+use spin_sdk::sqlite::{Connection, RowResult};
 
 use crate::{error::ApiError, migrations};
 
@@ -47,7 +47,10 @@ impl Db {
     /// than fail): it commits when `work` succeeds, and rolls back, changing nothing, when it
     /// fails. A request that dies half-way also changes nothing: its connection closes with
     /// the transaction open, and SQLite rolls it back.
-    pub fn transaction<T>(&self, work: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+    pub fn transaction<T>(
+        &self,
+        work: impl FnOnce() -> Result<T, ApiError>,
+    ) -> Result<T, ApiError> {
         self.execute("BEGIN IMMEDIATE", &[])?;
         match work() {
             Ok(value) => {
@@ -63,12 +66,23 @@ impl Db {
         }
     }
 
+    /// An `INSERT ... RETURNING id`: the new row's id (read on the same connection, so no
+    /// other request's insert can be mistaken for it).
+    pub fn insert(&self, sql: &str, params: &[Value]) -> Result<i64, ApiError> {
+        let rows = self.query(sql, params)?;
+        rows.first()
+            .ok_or_else(|| ApiError::internal(format!("`{sql}` returned no id")))?
+            .int("id")
+    }
+
     /// `SELECT COUNT(*) ...` and the like: the first column of the first row.
     pub fn count(&self, sql: &str, params: &[Value]) -> Result<i64, ApiError> {
         let rows = self.query(sql, params)?;
         match rows.rows.first().and_then(|r| r.values.first()) {
             Some(Value::Integer(n)) => Ok(*n),
-            other => Err(ApiError::internal(format!("`{sql}` gave {other:?}, not a count"))),
+            other => Err(ApiError::internal(format!(
+                "`{sql}` gave {other:?}, not a count"
+            ))),
         }
     }
 }
@@ -121,11 +135,15 @@ impl Row<'_> {
     }
 
     fn wrong(&self, column: &str, want: &str) -> ApiError {
-        ApiError::internal(format!("column `{column}` is not {want}: {:?}", self.value(column)))
+        ApiError::internal(format!(
+            "column `{column}` is not {want}: {:?}",
+            self.value(column)
+        ))
     }
 
     pub fn int(&self, column: &str) -> Result<i64, ApiError> {
-        self.opt_int(column)?.ok_or_else(|| self.wrong(column, "an integer"))
+        self.opt_int(column)?
+            .ok_or_else(|| self.wrong(column, "an integer"))
     }
 
     pub fn opt_int(&self, column: &str) -> Result<Option<i64>, ApiError> {
@@ -137,7 +155,8 @@ impl Row<'_> {
     }
 
     pub fn text(&self, column: &str) -> Result<String, ApiError> {
-        self.opt_text(column)?.ok_or_else(|| self.wrong(column, "text"))
+        self.opt_text(column)?
+            .ok_or_else(|| self.wrong(column, "text"))
     }
 
     pub fn opt_text(&self, column: &str) -> Result<Option<String>, ApiError> {

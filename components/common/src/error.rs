@@ -95,7 +95,10 @@ impl From<spin_sdk::sqlite::Error> for ApiError {
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
-    keys.iter().map(AsRef::as_ref).collect::<Vec<_>>().join(", ")
+    keys.iter()
+        .map(AsRef::as_ref)
+        .collect::<Vec<_>>()
+        .join(", ")
 }
 
 #[cfg(test)]
@@ -106,7 +109,10 @@ mod tests {
     fn incorrect_parameters_lists_keys_in_order() {
         let e = ApiError::incorrect_parameters(&["b", "a"]);
         assert_eq!(e.status(), 400);
-        assert_eq!(e.messages().unwrap(), vec!["Incorrect parameters sent: b, a"]);
+        assert_eq!(
+            e.messages().unwrap(),
+            vec!["Incorrect parameters sent: b, a"]
+        );
     }
 
     #[test]

@@ -147,7 +147,10 @@ pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler
         Err(e) => Reply::from(e),
     };
     if reply.status >= 500 {
-        eprintln!("{method} {path_with_query}: {}", String::from_utf8_lossy(&reply.body));
+        eprintln!(
+            "{method} {path_with_query}: {}",
+            String::from_utf8_lossy(&reply.body)
+        );
     }
     respond(out, reply).await;
 }
@@ -165,7 +168,11 @@ async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiErro
         method,
         path: header(&headers, "spin-path-info").unwrap_or("").to_string(),
         query: Query::parse(query),
-        body: if has_body { read_body(req).await? } else { Vec::new() },
+        body: if has_body {
+            read_body(req).await?
+        } else {
+            Vec::new()
+        },
         headers,
     };
     Ok(request)
@@ -237,7 +244,13 @@ mod tests {
 
     #[test]
     fn segments_keep_the_trailing_slash() {
-        let seg = |p: &str| request(p, "").segments().iter().map(|s| s.to_string()).collect::<Vec<_>>();
+        let seg = |p: &str| {
+            request(p, "")
+                .segments()
+                .iter()
+                .map(|s| s.to_string())
+                .collect::<Vec<_>>()
+        };
         assert_eq!(seg(""), Vec::<String>::new());
         assert_eq!(seg("/"), vec![""]);
         assert_eq!(seg("/42"), vec!["42"]);
@@ -267,7 +280,9 @@ mod tests {
         let r = Reply::from(ApiError::incorrect_parameters(&["a"]));
         assert_eq!(r.status, 400);
         assert_eq!(r.body, br#"["Incorrect parameters sent: a"]"#);
-        assert!(r.headers.contains(&("content-type".into(), "application/json".into())));
+        assert!(r
+            .headers
+            .contains(&("content-type".into(), "application/json".into())));
         let r = Reply::from(ApiError::NotFound);
         assert_eq!((r.status, r.body.len()), (404, 0));
         let r = Reply::from(ApiError::MethodNotAllowed("GET, POST"));

@@ -10,6 +10,7 @@ pub mod migrations;
 pub mod negotiation;
 pub mod pagination;
 pub mod query;
+pub mod resource;
 
 pub use error::ApiError;
 pub use http::{Reply, Request};

@@ -100,7 +100,10 @@ mod tests {
     fn the_schema_splits_into_statements() {
         for migration in MIGRATIONS {
             let all = statements(migration);
-            let creates = migration.lines().filter(|l| l.starts_with("CREATE ")).count();
+            let creates = migration
+                .lines()
+                .filter(|l| l.starts_with("CREATE "))
+                .count();
             assert_eq!(all.len(), creates);
             assert!(all.iter().all(|s| s.contains("CREATE ")));
         }

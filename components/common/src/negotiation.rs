@@ -49,7 +49,12 @@ mod tests {
         assert!(check_content_type(Some("application/json")).is_ok());
         assert!(check_content_type(Some("application/json;charset=UTF-8")).is_ok());
         assert!(check_content_type(Some(" Application/JSON ; charset=utf-8")).is_ok());
-        for bad in [None, Some(""), Some("text/plain"), Some("application/jsonx")] {
+        for bad in [
+            None,
+            Some(""),
+            Some("text/plain"),
+            Some("application/jsonx"),
+        ] {
             assert!(matches!(
                 check_content_type(bad),
                 Err(ApiError::UnsupportedMediaType)

@@ -14,8 +14,12 @@ impl Pagination {
     /// Read `_page` and `_pagesize`; a value that is not a whole number, `_page < 1` or
     /// `_pagesize < 0` is an incorrect parameter. Only both together page the list.
     pub fn from_query(query: &Query) -> Result<Option<Self>, ApiError> {
-        let page = query.get("_page").map(|v| parse_whole(v).filter(|p| *p >= 1));
-        let size = query.get("_pagesize").map(|v| parse_whole(v).filter(|s| *s >= 0));
+        let page = query
+            .get("_page")
+            .map(|v| parse_whole(v).filter(|p| *p >= 1));
+        let size = query
+            .get("_pagesize")
+            .map(|v| parse_whole(v).filter(|s| *s >= 0));
         let mut bad = Vec::new();
         if let Some(None) = page {
             bad.push("_page");
@@ -48,7 +52,8 @@ impl Pagination {
         match page {
             None => items,
             Some(p) => {
-                let start = usize::try_from((p.page - 1).saturating_mul(p.size)).unwrap_or(usize::MAX);
+                let start =
+                    usize::try_from((p.page - 1).saturating_mul(p.size)).unwrap_or(usize::MAX);
                 let size = usize::try_from(p.size).unwrap_or(usize::MAX);
                 items.into_iter().skip(start).take(size).collect()
             }
@@ -69,8 +74,14 @@ mod tests {
         assert_eq!(page("").unwrap(), None);
         assert_eq!(page("_page=2").unwrap(), None);
         assert_eq!(page("_pagesize=2").unwrap(), None);
-        assert_eq!(page("_page=2&_pagesize=5").unwrap(), Some(Pagination { page: 2, size: 5 }));
-        assert_eq!(page("_page=1&_pagesize=0").unwrap(), Some(Pagination { page: 1, size: 0 }));
+        assert_eq!(
+            page("_page=2&_pagesize=5").unwrap(),
+            Some(Pagination { page: 2, size: 5 })
+        );
+        assert_eq!(
+            page("_page=1&_pagesize=0").unwrap(),
+            Some(Pagination { page: 1, size: 0 })
+        );
     }
 
     #[test]
@@ -87,7 +98,11 @@ mod tests {
             ("_page=99999999999999999999&_pagesize=1", "_page"),
         ] {
             let e = page(q).unwrap_err();
-            assert_eq!(e.messages().unwrap(), vec![format!("Incorrect parameters sent: {msg}")], "{q}");
+            assert_eq!(
+                e.messages().unwrap(),
+                vec![format!("Incorrect parameters sent: {msg}")],
+                "{q}"
+            );
         }
     }
 
@@ -97,9 +112,18 @@ mod tests {
         assert!(matches!((l, o), (Value::Integer(10), Value::Integer(20))));
         let [l, o] = Pagination::limit_offset(None);
         assert!(matches!((l, o), (Value::Integer(-1), Value::Integer(0))));
-        let [_, o] = Pagination::limit_offset(Some(Pagination { page: i64::MAX, size: i64::MAX }));
+        let [_, o] = Pagination::limit_offset(Some(Pagination {
+            page: i64::MAX,
+            size: i64::MAX,
+        }));
         assert!(matches!(o, Value::Integer(i64::MAX)));
-        assert_eq!(Pagination::slice(Some(Pagination { page: 2, size: 2 }), vec![1, 2, 3, 4, 5]), vec![3, 4]);
-        assert_eq!(Pagination::slice(Some(Pagination { page: 9, size: 2 }), vec![1, 2]), Vec::<i32>::new());
+        assert_eq!(
+            Pagination::slice(Some(Pagination { page: 2, size: 2 }), vec![1, 2, 3, 4, 5]),
+            vec![3, 4]
+        );
+        assert_eq!(
+            Pagination::slice(Some(Pagination { page: 9, size: 2 }), vec![1, 2]),
+            Vec::<i32>::new()
+        );
     }
 }

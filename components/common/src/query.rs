@@ -99,7 +99,10 @@ mod tests {
     fn only_known_parameters() {
         let q = Query::parse("_page=1&name=x&name=y&other=1");
         let e = q.only(&["_page", "_pagesize"]).unwrap_err();
-        assert_eq!(e.messages().unwrap(), vec!["Incorrect parameters sent: name, other"]);
+        assert_eq!(
+            e.messages().unwrap(),
+            vec!["Incorrect parameters sent: name, other"]
+        );
         assert!(Query::parse("").only(&[]).is_ok());
     }
 }

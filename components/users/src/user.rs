@@ -2,12 +2,15 @@
 
 use common::{
     body::{field, Field, Kind},
-    db::{Db, Row},
+    db::{Db, Param, Row, Value as SqlValue},
     pagination::Pagination,
-    params, ApiError, List,
+    params,
+    query::Query,
+    resource::{reject_keys, Changes, Resource},
+    ApiError, List,
 };
 use serde::{Deserialize, Serialize};
-use serde_json::{Map, Value};
+use serde_json::Value;
 
 /// A user as the API shows it: every key always present, `line` null when there is none.
 #[derive(Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
@@ -37,28 +40,6 @@ pub struct User {
 pub struct Line {
     pub number: String,
 }
-
-pub const FIELDS: &[Field] = &[
-    field("id", Kind::ReadOnly),
-    field("firstname", Kind::Text),
-    field("lastname", Kind::Text),
-    field("callerid", Kind::Text),
-    field("username", Kind::Text),
-    field("password", Kind::Text),
-    field("musiconhold", Kind::Text),
-    field("outcallerid", Kind::Text),
-    field("mobilephonenumber", Kind::Text),
-    field("userfield", Kind::Text),
-    field("timezone", Kind::Text),
-    field("language", Kind::Text),
-    field("description", Kind::Text),
-    field("enableclient", Kind::Bool),
-    field("ctiprofileid", Kind::OptInt),
-    field("voicemailid", Kind::OptInt),
-    field("agentid", Kind::OptInt),
-    field("entityid", Kind::OptInt),
-    field("line", Kind::Custom(line)),
-];
 
 /// `line`: null, or `{"number": "44500"}` with a non-empty number (a JSON integer is taken
 /// as its digits).
@@ -109,58 +90,90 @@ fn read(row: &Row) -> Result<User, ApiError> {
     })
 }
 
-pub fn list(db: &Db, page: Option<Pagination>) -> Result<List<User>, ApiError> {
-    let total = db.count("SELECT COUNT(*) FROM users", &[])?;
-    let rows = db.query(
-        &format!("{SELECT} ORDER BY u.id LIMIT ? OFFSET ?"),
-        &Pagination::limit_offset(page),
-    )?;
-    Ok(List {
-        total,
-        items: rows.map(read)?,
-    })
-}
+impl Resource for User {
+    const PATH: &'static str = "/1.0/users";
+    const FIELDS: &'static [Field] = &[
+        field("id", Kind::ReadOnly),
+        field("firstname", Kind::Text),
+        field("lastname", Kind::Text),
+        field("callerid", Kind::Text),
+        field("username", Kind::Text),
+        field("password", Kind::Text),
+        field("musiconhold", Kind::Text),
+        field("outcallerid", Kind::Text),
+        field("mobilephonenumber", Kind::Text),
+        field("userfield", Kind::Text),
+        field("timezone", Kind::Text),
+        field("language", Kind::Text),
+        field("description", Kind::Text),
+        field("enableclient", Kind::Bool),
+        field("ctiprofileid", Kind::OptInt),
+        field("voicemailid", Kind::OptInt),
+        field("agentid", Kind::OptInt),
+        field("entityid", Kind::OptInt),
+        field("line", Kind::Custom(line)),
+    ];
 
-pub fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
-    let rows = db.query(&format!("{SELECT} WHERE u.id = ?"), &params![id])?;
-    rows.first().map(|r| read(&r)).transpose()
-}
+    type List = List<User>;
 
-/// Create a user from the checked keys of a body; nothing is required.
-pub fn create(db: &Db, changes: &Map<String, Value>) -> Result<User, ApiError> {
-    let mut user = common::body::apply(&User::default(), changes)?;
-    db.transaction(|| {
-        check_references(db, &user, changes)?;
+    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {
+        let total = db.count("SELECT COUNT(*) FROM users", &[])?;
         let rows = db.query(
+            &format!("{SELECT} ORDER BY u.id LIMIT ? OFFSET ?"),
+            &Pagination::limit_offset(page),
+        )?;
+        Ok(List {
+            total,
+            items: rows.map(read)?,
+        })
+    }
+
+    fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
+        let rows = db.query(&format!("{SELECT} WHERE u.id = ?"), &params![id])?;
+        rows.first().map(|r| read(&r)).transpose()
+    }
+
+    /// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
+    fn check(db: &Db, user: &User, changes: &Changes, _: Option<i64>) -> Result<(), ApiError> {
+        reject_keys(changes, |key| match (key, user.voicemailid, user.agentid) {
+            ("voicemailid", Some(v), _) => {
+                Ok(db.count("SELECT COUNT(*) FROM voicemails WHERE id = ?", &params![v])? == 0)
+            }
+            ("agentid", _, Some(a)) => {
+                Ok(db.count("SELECT COUNT(*) FROM agents WHERE id = ?", &params![a])? == 0)
+            }
+            _ => Ok(false),
+        })
+    }
+
+    fn insert(db: &Db, user: &User, _: &Changes) -> Result<i64, ApiError> {
+        let id = db.insert(
             "INSERT INTO users (firstname, lastname, callerid, username, password, musiconhold, \
              outcallerid, mobilephonenumber, userfield, timezone, language, description, \
              enableclient, ctiprofileid, voicemailid, agentid, entityid) \
              VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &columns(&user),
+            &columns(user),
         )?;
-        user.id = rows
-            .first()
-            .ok_or_else(|| ApiError::internal("INSERT gave no id"))?
-            .int("id")?;
         if let Some(line) = &user.line {
             db.execute(
                 "INSERT INTO lines (user_id, number) VALUES (?, ?)",
-                &params![user.id, line.number],
+                &params![id, line.number],
             )?;
         }
-        Ok(user)
-    })
-}
+        Ok(id)
+    }
 
-/// Change the keys sent, and nothing else. When `firstname` or `lastname` is sent and the
-/// user has a voicemail, the voicemail's `fullname` follows, in the same transaction.
-pub fn update(db: &Db, id: i64, changes: &Map<String, Value>) -> Result<(), ApiError> {
-    db.transaction(|| {
-        let current = get(db, id)?.ok_or(ApiError::NotFound)?;
-        let user = common::body::apply(&current, changes)?;
-        check_references(db, &user, changes)?;
-        let mut values = columns(&user).to_vec();
-        values.push(common::db::Param::param(&id));
+    /// When `firstname` or `lastname` is sent and the user has a voicemail, the voicemail's
+    /// `fullname` follows, in the same transaction.
+    fn update(
+        db: &Db,
+        id: i64,
+        before: &User,
+        after: &User,
+        changes: &Changes,
+    ) -> Result<(), ApiError> {
+        let mut values = columns(after).to_vec();
+        values.push(id.param());
         db.execute(
             "UPDATE users SET firstname = ?, lastname = ?, callerid = ?, username = ?, \
              password = ?, musiconhold = ?, outcallerid = ?, mobilephonenumber = ?, \
@@ -168,26 +181,23 @@ pub fn update(db: &Db, id: i64, changes: &Map<String, Value>) -> Result<(), ApiE
              ctiprofileid = ?, voicemailid = ?, agentid = ?, entityid = ? WHERE id = ?",
             &values,
         )?;
-        if changes.contains_key("line") && user.line != current.line {
-            set_line(db, id, user.line.as_ref(), current.line.is_some())?;
+        if after.line != before.line {
+            set_line(db, id, after.line.as_ref(), before.line.is_some())?;
         }
         let renamed = changes.contains_key("firstname") || changes.contains_key("lastname");
-        if let (true, Some(voicemail)) = (renamed, user.voicemailid) {
+        if let (true, Some(voicemail)) = (renamed, after.voicemailid) {
             db.execute(
                 "UPDATE voicemails SET fullname = ? WHERE id = ?",
-                &params![format!("{} {}", user.firstname, user.lastname), voicemail],
+                &params![format!("{} {}", after.firstname, after.lastname), voicemail],
             )?;
         }
         Ok(())
-    })
-}
+    }
 
-/// Delete a user and its lines; 412 while it has a voicemail, unless `delete_voicemail`,
-/// which deletes the voicemail too.
-pub fn delete(db: &Db, id: i64, delete_voicemail: bool) -> Result<(), ApiError> {
-    db.transaction(|| {
-        let user = get(db, id)?.ok_or(ApiError::NotFound)?;
-        if user.voicemailid.is_some() && !delete_voicemail {
+    /// 412 while the user has a voicemail, unless `?deleteVoicemail`, which deletes it too.
+    /// The user's lines go with it.
+    fn delete(db: &Db, id: i64, user: &User, query: &Query) -> Result<(), ApiError> {
+        if user.voicemailid.is_some() && !query.has("deleteVoicemail") {
             return Err(ApiError::precondition_failed(
                 "Cannot remove a user with a voicemail. Delete the voicemail or dissociate it from the user.",
             ));
@@ -197,7 +207,7 @@ pub fn delete(db: &Db, id: i64, delete_voicemail: bool) -> Result<(), ApiError> 
             db.execute("DELETE FROM voicemails WHERE id = ?", &params![voicemail])?;
         }
         Ok(())
-    })
+    }
 }
 
 /// The main line's number becomes `line`; `None` removes the user's lines.
@@ -216,32 +226,8 @@ fn set_line(db: &Db, user_id: i64, line: Option<&Line>, had_line: bool) -> Resul
     }
 }
 
-/// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
-fn check_references(db: &Db, user: &User, changes: &Map<String, Value>) -> Result<(), ApiError> {
-    let mut incorrect = Vec::new();
-    for key in changes.keys() {
-        let missing = match (key.as_str(), user.voicemailid, user.agentid) {
-            ("voicemailid", Some(v), _) => {
-                db.count("SELECT COUNT(*) FROM voicemails WHERE id = ?", &params![v])? == 0
-            }
-            ("agentid", _, Some(a)) => {
-                db.count("SELECT COUNT(*) FROM agents WHERE id = ?", &params![a])? == 0
-            }
-            _ => false,
-        };
-        if missing {
-            incorrect.push(key.as_str());
-        }
-    }
-    if incorrect.is_empty() {
-        Ok(())
-    } else {
-        Err(ApiError::incorrect_parameters(&incorrect))
-    }
-}
-
 /// The stored columns, in the order of the INSERT and UPDATE statements.
-fn columns(u: &User) -> [common::db::Value; 17] {
+fn columns(u: &User) -> [SqlValue; 17] {
     params![
         u.firstname,
         u.lastname,

@@ -4,9 +4,45 @@ use crate::support::Server;
 use serde_json::json;
 
 /// Each family's collection, and a body its POST accepts.
-pub const COLLECTIONS: &[(&str, &str)] = &[("/1.0/users/", r#"{"firstname": "a"}"#)];
+pub const COLLECTIONS: &[(&str, &str)] = &[
+    ("/1.0/users/", r#"{"firstname": "a"}"#),
+    ("/1.0/voicemails/", r#"{"mailbox": "100"}"#),
+    ("/1.0/CallCenter/agents/", r#"{"number": "100"}"#),
+    ("/1.0/CallCenter/queues/", r#"{"name": "q100"}"#),
+];
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
+
+/// How many items a collection holds, whatever its list's shape.
+fn count(s: &Server, path: &str) -> usize {
+    let list = s.get(path).json();
+    match list.get("items") {
+        Some(items) => items.as_array().unwrap().len(),
+        None => list.as_array().unwrap().len(),
+    }
+}
+
+#[test]
+fn unknown_keys_and_wrong_types_on_every_family() {
+    let s = Server::start();
+    for (path, body) in COLLECTIONS {
+        let mut body: serde_json::Value = serde_json::from_str(body).unwrap();
+        body["no_such_key"] = json!(1);
+        body["id"] = json!("read-only, ignored");
+        s.post(path, &body)
+            .expect_error(400, &["Incorrect parameters sent: no_such_key"]);
+        assert_eq!(count(&s, path), 0);
+    }
+}
+
+#[test]
+fn unknown_list_parameters_on_every_family() {
+    let s = Server::start();
+    for (path, _) in COLLECTIONS {
+        s.get(&format!("{path}?_page=1&_pagesize=1&bogus=1"))
+            .expect_error(400, &["Incorrect parameters sent: bogus"]);
+    }
+}
 
 #[test]
 fn unsupported_media_type_for_bodies() {
@@ -18,11 +54,17 @@ fn unsupported_media_type_for_bodies() {
             vec![("Content-Type", "application/x-www-form-urlencoded")],
             vec![("Content-Type", "application/jsonp")],
         ] {
-            s.send("POST", path, &headers, Some(body.as_bytes())).expect_empty(415);
+            s.send("POST", path, &headers, Some(body.as_bytes()))
+                .expect_empty(415);
         }
         // Parameters and case do not matter.
-        s.send("POST", path, &[("Content-Type", "Application/JSON; charset=UTF-8")], Some(body.as_bytes()))
-            .expect(201);
+        s.send(
+            "POST",
+            path,
+            &[("Content-Type", "Application/JSON; charset=UTF-8")],
+            Some(body.as_bytes()),
+        )
+        .expect(201);
     }
 }
 
@@ -31,9 +73,16 @@ fn not_acceptable() {
     let s = Server::start();
     for (path, _) in COLLECTIONS {
         for accept in ["text/html", "text/html, */*", "application/xml", "text/*"] {
-            s.send("GET", path, &[("Accept", accept)], None).expect_empty(406);
+            s.send("GET", path, &[("Accept", accept)], None)
+                .expect_empty(406);
         }
-        for accept in ["application/json", "*/*", "application/*", "text/html, application/json;q=0.5", ""] {
+        for accept in [
+            "application/json",
+            "*/*",
+            "application/*",
+            "text/html, application/json;q=0.5",
+            "",
+        ] {
             s.send("GET", path, &[("Accept", accept)], None).expect(200);
         }
         s.send("GET", path, &[], None).expect(200);
@@ -44,10 +93,20 @@ fn not_acceptable() {
 fn unsupported_media_type_comes_before_not_acceptable() {
     let s = Server::start();
     for (path, body) in COLLECTIONS {
-        s.send("POST", path, &[("Content-Type", "text/plain"), ("Accept", "text/html")], Some(body.as_bytes()))
-            .expect_empty(415);
-        s.send("POST", path, &[JSON, ("Accept", "text/html")], Some(body.as_bytes()))
-            .expect_empty(406);
+        s.send(
+            "POST",
+            path,
+            &[("Content-Type", "text/plain"), ("Accept", "text/html")],
+            Some(body.as_bytes()),
+        )
+        .expect_empty(415);
+        s.send(
+            "POST",
+            path,
+            &[JSON, ("Accept", "text/html")],
+            Some(body.as_bytes()),
+        )
+        .expect_empty(406);
     }
 }
 
@@ -55,12 +114,21 @@ fn unsupported_media_type_comes_before_not_acceptable() {
 fn unparsable_bodies() {
     let s = Server::start();
     for (path, _) in COLLECTIONS {
-        for body in [&b""[..], b"{", b"not json", b"[1, 2]", b"\"text\"", b"17", b"null", b"{\"a\": \"\xff\xfe\"}", b"\xff\xfe"] {
+        for body in [
+            &b""[..],
+            b"{",
+            b"not json",
+            b"[1, 2]",
+            b"\"text\"",
+            b"17",
+            b"null",
+            b"{\"a\": \"\xff\xfe\"}",
+            b"\xff\xfe",
+        ] {
             s.send("POST", path, &[JSON], Some(body))
                 .expect_error(400, &["No parsable data in the request"]);
         }
-        let total = s.get(path).json();
-        assert_eq!(total["total"], 0, "{path}: nothing written");
+        assert_eq!(count(&s, path), 0, "{path}: nothing written");
     }
 }
 
@@ -72,14 +140,21 @@ fn a_body_over_one_mebibyte_is_refused_and_the_server_keeps_serving() {
         let body = serde_json::to_vec(&big).unwrap();
         s.send("POST", path, &[JSON], Some(&body)).expect_empty(413);
         s.get(path).expect(200);
-        assert_eq!(s.get(path).json()["total"], 0);
+        assert_eq!(count(&s, path), 0);
     }
 }
 
 #[test]
 fn unknown_paths_are_404() {
     let s = Server::start();
-    for path in ["/", "/1.0", "/1.0/", "/1.0/nothing", "/2.0/users/", "/1.0/usersX"] {
+    for path in [
+        "/",
+        "/1.0",
+        "/1.0/",
+        "/1.0/nothing",
+        "/2.0/users/",
+        "/1.0/usersX",
+    ] {
         s.get(path).expect_empty(404);
     }
 }

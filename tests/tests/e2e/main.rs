@@ -3,5 +3,7 @@
 
 mod support;
 
+mod callcenter;
 mod common_rules;
 mod users;
+mod voicemails;

@@ -12,7 +12,10 @@ use serde_json::Value;
 use testhost::{App, Manifest};
 
 pub fn workspace() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf()
 }
 
 /// The application, built and compiled once per test binary.
@@ -20,8 +23,13 @@ fn app() -> App {
     static APP: OnceLock<App> = OnceLock::new();
     APP.get_or_init(|| {
         let manifest = workspace().join("spin.toml");
-        Manifest::load(&manifest).unwrap().build().expect("spin.toml build commands");
-        App::load(&manifest).expect("load the components").without_environment()
+        Manifest::load(&manifest)
+            .unwrap()
+            .build()
+            .expect("spin.toml build commands");
+        App::load(&manifest)
+            .expect("load the components")
+            .without_environment()
     })
     .clone()
 }
@@ -40,7 +48,8 @@ fn runtime() -> &'static tokio::runtime::Runtime {
 pub fn fresh_db() -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let path = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{}-{n}.db", std::process::id()));
+    let path =
+        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{}-{n}.db", std::process::id()));
     for suffix in ["", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
@@ -63,7 +72,9 @@ impl Server {
     pub fn start_with(configure: impl FnOnce(App) -> App) -> Self {
         let db = fresh_db();
         let app = configure(app().with_database(&db).unwrap());
-        let listener = runtime().block_on(tokio::net::TcpListener::bind("127.0.0.1:0")).unwrap();
+        let listener = runtime()
+            .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
+            .unwrap();
         let addr = listener.local_addr().unwrap();
         runtime().spawn(testhost::serve(app, listener));
         Self { addr, db }
@@ -98,17 +109,34 @@ impl Server {
 
     pub fn send_json(&self, method: &str, path: &str, body: &Value) -> Response {
         let body = serde_json::to_vec(body).unwrap();
-        self.send(method, path, &[("Content-Type", "application/json")], Some(&body))
+        self.send(
+            method,
+            path,
+            &[("Content-Type", "application/json")],
+            Some(&body),
+        )
     }
 
     /// One request on its own connection: exactly these headers (plus `Host`,
     /// `Connection: close` and, with a body, `Content-Length`).
-    pub fn send(&self, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
+    pub fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, &str)],
+        body: Option<&[u8]>,
+    ) -> Response {
         send(self.addr, method, path, headers, body)
     }
 }
 
-pub fn send(addr: SocketAddr, method: &str, path: &str, headers: &[(&str, &str)], body: Option<&[u8]>) -> Response {
+pub fn send(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
     let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
     for (k, v) in headers {
@@ -141,24 +169,45 @@ impl Response {
             .unwrap_or_else(|| panic!("no end of headers in {:?}", String::from_utf8_lossy(raw)));
         let head = std::str::from_utf8(&raw[..end]).unwrap();
         let mut lines = head.split("\r\n");
-        let status = lines.next().unwrap().split(' ').nth(1).unwrap().parse().unwrap();
+        let status = lines
+            .next()
+            .unwrap()
+            .split(' ')
+            .nth(1)
+            .unwrap()
+            .parse()
+            .unwrap();
         let headers: Vec<(String, String)> = lines
             .filter_map(|l| l.split_once(':'))
             .map(|(k, v)| (k.trim().to_ascii_lowercase(), v.trim().to_string()))
             .collect();
         let mut body = raw[end + 4..].to_vec();
-        if headers.iter().any(|(k, v)| k == "transfer-encoding" && v.contains("chunked")) {
+        if headers
+            .iter()
+            .any(|(k, v)| k == "transfer-encoding" && v.contains("chunked"))
+        {
             body = dechunk(&body);
         }
-        Self { status, headers, body }
+        Self {
+            status,
+            headers,
+            body,
+        }
     }
 
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k == name).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
     }
 
     pub fn header_all(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k == name).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 
     pub fn json(&self) -> Value {
@@ -189,14 +238,21 @@ impl Response {
     #[track_caller]
     pub fn expect_empty(&self, status: u16) {
         self.expect(status);
-        assert!(self.body.is_empty(), "body should be empty: {}", self.text());
+        assert!(
+            self.body.is_empty(),
+            "body should be empty: {}",
+            self.text()
+        );
     }
 }
 
 fn dechunk(mut data: &[u8]) -> Vec<u8> {
     let mut out = Vec::new();
     loop {
-        let line_end = data.windows(2).position(|w| w == b"\r\n").expect("chunk size line");
+        let line_end = data
+            .windows(2)
+            .position(|w| w == b"\r\n")
+            .expect("chunk size line");
         let size_text = std::str::from_utf8(&data[..line_end]).unwrap();
         let size = usize::from_str_radix(size_text.split(';').next().unwrap().trim(), 16).unwrap();
         data = &data[line_end + 2..];

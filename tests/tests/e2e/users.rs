@@ -23,7 +23,9 @@ fn voicemail(s: &Server, mailbox: &str) -> i64 {
 
 fn voicemail_fullname(s: &Server, id: i64) -> Option<String> {
     s.sql()
-        .query_row("SELECT fullname FROM voicemails WHERE id = ?1", [id], |r| r.get(0))
+        .query_row("SELECT fullname FROM voicemails WHERE id = ?1", [id], |r| {
+            r.get(0)
+        })
         .ok()
 }
 
@@ -45,7 +47,10 @@ fn create_defaults_and_location() {
     r.expect(201);
     let user = r.json();
     let id = user["id"].as_i64().unwrap();
-    assert_eq!(r.header("location"), Some(s.url(&format!("/1.0/users/{id}")).as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(s.url(&format!("/1.0/users/{id}")).as_str())
+    );
     assert_eq!(r.header("content-type"), Some("application/json"));
     assert_eq!(
         user,
@@ -92,7 +97,10 @@ fn read_only_id_is_ignored() {
 #[test]
 fn unicode_round_trip() {
     let s = Server::start();
-    let user = create(&s, json!({"firstname": "Irène", "lastname": "éà@';", "description": "日本語 🎧"}));
+    let user = create(
+        &s,
+        json!({"firstname": "Irène", "lastname": "éà@';", "description": "日本語 🎧"}),
+    );
     let got = s.get(&format!("/1.0/users/{}", user["id"])).json();
     assert_eq!(got["firstname"], "Irène");
     assert_eq!(got["lastname"], "éà@';");
@@ -122,14 +130,23 @@ fn incorrect_parameters_listed_in_order_sent() {
         "/1.0/users/",
         &json!({"zzz": 1, "firstname": 12, "lastname": "ok", "enableclient": "maybe", "agentid": "x"}),
     );
-    r.expect_error(400, &["Incorrect parameters sent: zzz, firstname, enableclient, agentid"]);
+    r.expect_error(
+        400,
+        &["Incorrect parameters sent: zzz, firstname, enableclient, agentid"],
+    );
     assert_eq!(s.get("/1.0/users/").json()["total"], 0, "nothing written");
 }
 
 #[test]
 fn wrong_line_shapes_are_incorrect() {
     let s = Server::start();
-    for line in [json!("44500"), json!({}), json!({"number": ""}), json!({"number": "1", "x": 1}), json!([1])] {
+    for line in [
+        json!("44500"),
+        json!({}),
+        json!({"number": ""}),
+        json!({"number": "1", "x": 1}),
+        json!([1]),
+    ] {
         s.post("/1.0/users/", &json!({"line": line}))
             .expect_error(400, &["Incorrect parameters sent: line"]);
     }
@@ -139,10 +156,16 @@ fn wrong_line_shapes_are_incorrect() {
 #[test]
 fn references_must_exist_and_a_failed_create_writes_nothing() {
     let s = Server::start();
-    s.post("/1.0/users/", &json!({"voicemailid": 42, "agentid": 7, "line": {"number": "1"}}))
-        .expect_error(400, &["Incorrect parameters sent: voicemailid, agentid"]);
+    s.post(
+        "/1.0/users/",
+        &json!({"voicemailid": 42, "agentid": 7, "line": {"number": "1"}}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: voicemailid, agentid"]);
     assert_eq!(s.get("/1.0/users/").json()["total"], 0);
-    let lines: i64 = s.sql().query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0)).unwrap();
+    let lines: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(lines, 0);
     let vm = voicemail(&s, "100");
     let user = create(&s, json!({"voicemailid": vm}));
@@ -152,11 +175,20 @@ fn references_must_exist_and_a_failed_create_writes_nothing() {
 #[test]
 fn update_changes_only_what_is_sent() {
     let s = Server::start();
-    let user = create(&s, json!({"firstname": "John", "lastname": "Doe", "line": {"number": "44500"}}));
+    let user = create(
+        &s,
+        json!({"firstname": "John", "lastname": "Doe", "line": {"number": "44500"}}),
+    );
     let id = user["id"].as_i64().unwrap();
-    let r = s.put(&format!("/1.0/users/{id}"), &json!({"lastname": "Smith", "enableclient": true}));
+    let r = s.put(
+        &format!("/1.0/users/{id}"),
+        &json!({"lastname": "Smith", "enableclient": true}),
+    );
     r.expect(200);
-    assert_eq!(r.header("location"), Some(s.url(&format!("/1.0/users/{id}")).as_str()));
+    assert_eq!(
+        r.header("location"),
+        Some(s.url(&format!("/1.0/users/{id}")).as_str())
+    );
     let got = s.get(&format!("/1.0/users/{id}")).json();
     let mut want = user.clone();
     want["lastname"] = json!("Smith");
@@ -172,8 +204,10 @@ fn update_checks_keys_before_existence() {
     let s = Server::start();
     s.put("/1.0/users/77", &json!({"bogus": 1}))
         .expect_error(400, &["Incorrect parameters sent: bogus"]);
-    s.put("/1.0/users/77", &json!({"firstname": "x"})).expect_empty(404);
-    s.put("/1.0/users/abc", &json!({"firstname": "x"})).expect_empty(404);
+    s.put("/1.0/users/77", &json!({"firstname": "x"}))
+        .expect_empty(404);
+    s.put("/1.0/users/abc", &json!({"firstname": "x"}))
+        .expect_empty(404);
 }
 
 #[test]
@@ -181,8 +215,11 @@ fn failed_update_changes_nothing() {
     let s = Server::start();
     let user = create(&s, json!({"firstname": "A", "line": {"number": "1"}}));
     let id = user["id"].as_i64().unwrap();
-    s.put(&format!("/1.0/users/{id}"), &json!({"firstname": "B", "line": {"number": "2"}, "voicemailid": 5}))
-        .expect_error(400, &["Incorrect parameters sent: voicemailid"]);
+    s.put(
+        &format!("/1.0/users/{id}"),
+        &json!({"firstname": "B", "line": {"number": "2"}, "voicemailid": 5}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: voicemailid"]);
     assert_eq!(s.get(&format!("/1.0/users/{id}")).json(), user);
 }
 
@@ -192,13 +229,18 @@ fn line_set_changed_and_removed() {
     let user = create(&s, json!({"firstname": "A"}));
     let path = format!("/1.0/users/{}", user["id"]);
     assert_eq!(user["line"], Value::Null);
-    s.put(&path, &json!({"line": {"number": "44500"}})).expect(200);
+    s.put(&path, &json!({"line": {"number": "44500"}}))
+        .expect(200);
     assert_eq!(s.get(&path).json()["line"], json!({"number": "44500"}));
-    s.put(&path, &json!({"line": {"number": 44501}})).expect(200);
+    s.put(&path, &json!({"line": {"number": 44501}}))
+        .expect(200);
     assert_eq!(s.get(&path).json()["line"], json!({"number": "44501"}));
     s.put(&path, &json!({"line": null})).expect(200);
     assert_eq!(s.get(&path).json()["line"], Value::Null);
-    let lines: i64 = s.sql().query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0)).unwrap();
+    let lines: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(lines, 0);
 }
 
@@ -206,7 +248,10 @@ fn line_set_changed_and_removed() {
 fn voicemail_fullname_follows_the_names() {
     let s = Server::start();
     let vm = voicemail(&s, "123");
-    let user = create(&s, json!({"firstname": "John", "lastname": "Doe", "voicemailid": vm}));
+    let user = create(
+        &s,
+        json!({"firstname": "John", "lastname": "Doe", "voicemailid": vm}),
+    );
     let path = format!("/1.0/users/{}", user["id"]);
     // No name sent: the voicemail keeps its name.
     s.put(&path, &json!({"description": "x"})).expect(200);
@@ -217,7 +262,11 @@ fn voicemail_fullname_follows_the_names() {
     assert_eq!(voicemail_fullname(&s, vm).unwrap(), "Irène Martin");
     // A user without a voicemail: nothing else changes.
     let other = create(&s, json!({}));
-    s.put(&format!("/1.0/users/{}", other["id"]), &json!({"firstname": "Z"})).expect(200);
+    s.put(
+        &format!("/1.0/users/{}", other["id"]),
+        &json!({"firstname": "Z"}),
+    )
+    .expect(200);
     assert_eq!(voicemail_fullname(&s, vm).unwrap(), "Irène Martin");
 }
 
@@ -225,9 +274,15 @@ fn voicemail_fullname_follows_the_names() {
 fn voicemail_fullname_is_not_changed_by_a_failed_update() {
     let s = Server::start();
     let vm = voicemail(&s, "123");
-    let user = create(&s, json!({"firstname": "John", "lastname": "Doe", "voicemailid": vm}));
-    s.put(&format!("/1.0/users/{}", user["id"]), &json!({"firstname": "X", "agentid": 99}))
-        .expect_error(400, &["Incorrect parameters sent: agentid"]);
+    let user = create(
+        &s,
+        json!({"firstname": "John", "lastname": "Doe", "voicemailid": vm}),
+    );
+    s.put(
+        &format!("/1.0/users/{}", user["id"]),
+        &json!({"firstname": "X", "agentid": 99}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: agentid"]);
     assert_eq!(voicemail_fullname(&s, vm).unwrap(), "Old Name");
 }
 
@@ -240,7 +295,10 @@ fn delete_user_and_its_line() {
     s.get(&path).expect_empty(404);
     s.delete(&path).expect_empty(404);
     s.delete("/1.0/users/abc").expect_empty(404);
-    let lines: i64 = s.sql().query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0)).unwrap();
+    let lines: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(lines, 0);
 }
 
@@ -258,7 +316,10 @@ fn delete_with_a_voicemail_is_412_unless_asked() {
     assert!(voicemail_fullname(&s, vm).is_some());
     s.delete(&format!("{path}?deleteVoicemail")).expect(200);
     s.get(&path).expect_empty(404);
-    assert!(voicemail_fullname(&s, vm).is_none(), "the voicemail went too");
+    assert!(
+        voicemail_fullname(&s, vm).is_none(),
+        "the voicemail went too"
+    );
 }
 
 #[test]
@@ -278,33 +339,56 @@ fn a_user_with_two_lines_appears_once() {
     let a = create(&s, json!({"firstname": "A", "line": {"number": "100"}}));
     create(&s, json!({"firstname": "B"}));
     s.sql()
-        .execute("INSERT INTO lines (user_id, number) VALUES (?1, '200')", [a["id"].as_i64()])
+        .execute(
+            "INSERT INTO lines (user_id, number) VALUES (?1, '200')",
+            [a["id"].as_i64()],
+        )
         .unwrap();
     let list = s.get("/1.0/users/").json();
     assert_eq!(list["total"], 2);
     assert_eq!(list["items"].as_array().unwrap().len(), 2);
-    assert_eq!(list["items"][0]["line"], json!({"number": "100"}), "the first line is shown");
+    assert_eq!(
+        list["items"][0]["line"],
+        json!({"number": "100"}),
+        "the first line is shown"
+    );
 }
 
 #[test]
 fn list_in_id_order_with_total() {
     let s = Server::start();
     let ids: Vec<i64> = (0..7)
-        .map(|i| create(&s, json!({"firstname": format!("u{i}")}))["id"].as_i64().unwrap())
+        .map(|i| {
+            create(&s, json!({"firstname": format!("u{i}")}))["id"]
+                .as_i64()
+                .unwrap()
+        })
         .collect();
     let list = s.get("/1.0/users/").json();
     assert_eq!(list["total"], 7);
-    let got: Vec<i64> = list["items"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+    let got: Vec<i64> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["id"].as_i64().unwrap())
+        .collect();
     assert_eq!(got, ids);
 }
 
 #[test]
 fn pagination() {
     let s = Server::start();
-    let ids: Vec<i64> = (0..12).map(|_| create(&s, json!({}))["id"].as_i64().unwrap()).collect();
+    let ids: Vec<i64> = (0..12)
+        .map(|_| create(&s, json!({}))["id"].as_i64().unwrap())
+        .collect();
     let page = |q: &str| {
         let v = s.get(&format!("/1.0/users/?{q}")).json();
-        let items: Vec<i64> = v["items"].as_array().unwrap().iter().map(|u| u["id"].as_i64().unwrap()).collect();
+        let items: Vec<i64> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|u| u["id"].as_i64().unwrap())
+            .collect();
         (v["total"].as_i64().unwrap(), items)
     };
     assert_eq!(page("_page=1&_pagesize=5"), (12, ids[0..5].to_vec()));
@@ -312,9 +396,16 @@ fn pagination() {
     assert_eq!(page("_page=3&_pagesize=5"), (12, ids[10..12].to_vec()));
     assert_eq!(page("_page=4&_pagesize=5"), (12, vec![]));
     assert_eq!(page("_page=1&_pagesize=0"), (12, vec![]));
-    assert_eq!(page("_page=2"), (12, ids.clone()), "one of the two: the whole list");
+    assert_eq!(
+        page("_page=2"),
+        (12, ids.clone()),
+        "one of the two: the whole list"
+    );
     assert_eq!(page("_pagesize=2"), (12, ids.clone()));
-    assert_eq!(page("_page=999999999999&_pagesize=999999999999"), (12, vec![]));
+    assert_eq!(
+        page("_page=999999999999&_pagesize=999999999999"),
+        (12, vec![])
+    );
     for (q, bad) in [
         ("_page=0&_pagesize=5", "_page"),
         ("_page=x&_pagesize=5", "_page"),
@@ -340,7 +431,12 @@ fn methods_not_allowed() {
     let r = s.send("DELETE", "/1.0/users/", &[], None);
     r.expect_empty(405);
     assert_eq!(r.header("allow"), Some("GET, POST"));
-    let r = s.send("POST", "/1.0/users/1", &[("Content-Type", "application/json")], Some(b"{}"));
+    let r = s.send(
+        "POST",
+        "/1.0/users/1",
+        &[("Content-Type", "application/json")],
+        Some(b"{}"),
+    );
     r.expect_empty(405);
 }
 
@@ -351,8 +447,17 @@ fn concurrent_creates_lose_nothing() {
     let handles: Vec<_> = (0..64)
         .map(|i| {
             std::thread::spawn(move || {
-                let body = serde_json::to_vec(&json!({"firstname": format!("c{i}"), "line": {"number": format!("{i}")}})).unwrap();
-                let r = crate::support::send(addr, "POST", "/1.0/users/", &[("Content-Type", "application/json")], Some(&body));
+                let body = serde_json::to_vec(
+                    &json!({"firstname": format!("c{i}"), "line": {"number": format!("{i}")}}),
+                )
+                .unwrap();
+                let r = crate::support::send(
+                    addr,
+                    "POST",
+                    "/1.0/users/",
+                    &[("Content-Type", "application/json")],
+                    Some(&body),
+                );
                 r.expect(201);
                 r.json()["id"].as_i64().unwrap()
             })
@@ -364,11 +469,19 @@ fn concurrent_creates_lose_nothing() {
     assert_eq!(ids.len(), 64, "every id distinct");
     let list = s.get("/1.0/users/").json();
     assert_eq!(list["total"], 64);
-    let mut names: Vec<String> = list["items"].as_array().unwrap().iter().map(|u| u["firstname"].as_str().unwrap().to_string()).collect();
+    let mut names: Vec<String> = list["items"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|u| u["firstname"].as_str().unwrap().to_string())
+        .collect();
     names.sort();
     let mut want: Vec<String> = (0..64).map(|i| format!("c{i}")).collect();
     want.sort();
     assert_eq!(names, want);
-    let lines: i64 = s.sql().query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0)).unwrap();
+    let lines: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM lines", [], |r| r.get(0))
+        .unwrap();
     assert_eq!(lines, 64);
 }

@@ -1,0 +1,154 @@
+//! The handlers every table-backed family shares (users, voicemails, agents, queues): list,
+//! get, create, update and delete by integer id, the body and pagination rules applied the
+//! same way everywhere. A family describes its resource by implementing [`Resource`].
+
+use serde::{de::DeserializeOwned, Serialize};
+use serde_json::{Map, Value};
+use spin_sdk::http::Method;
+
+use crate::{
+    body::{self, Field},
+    db::Db,
+    http::{id, Request},
+    pagination::Pagination,
+    query::Query,
+    ApiError, Reply,
+};
+
+/// The checked keys of a request body, in the order sent.
+pub type Changes = Map<String, Value>;
+
+pub trait Resource: Serialize + DeserializeOwned + Default {
+    /// Where the collection lives, without a trailing slash (`/1.0/voicemails`).
+    const PATH: &'static str;
+    /// The keys a body may hold.
+    const FIELDS: &'static [Field];
+    /// The keys a POST must hold.
+    const REQUIRED: &'static [&'static str] = &[];
+    /// The query parameters its list takes besides `_page` and `_pagesize`.
+    const FILTERS: &'static [&'static str] = &[];
+
+    /// The shape of its list (`{"total", "items"}`, or a bare array).
+    type List: Serialize;
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<Self::List, ApiError>;
+
+    fn get(db: &Db, id: i64) -> Result<Option<Self>, ApiError>;
+
+    /// What must hold before a write (unique keys, references); `id` is `None` on create.
+    /// Runs inside the write's transaction.
+    fn check(db: &Db, resource: &Self, changes: &Changes, id: Option<i64>) -> Result<(), ApiError>;
+
+    /// Store a new resource; returns its id.
+    fn insert(db: &Db, resource: &Self, changes: &Changes) -> Result<i64, ApiError>;
+
+    /// Store `after` over `before`, and whatever follows from `changes`.
+    fn update(
+        db: &Db,
+        id: i64,
+        before: &Self,
+        after: &Self,
+        changes: &Changes,
+    ) -> Result<(), ApiError>;
+
+    /// Delete an existing resource (412 when something still needs it). `query` carries the
+    /// request's options (`?deleteVoicemail`).
+    fn delete(db: &Db, id: i64, resource: &Self, query: &Query) -> Result<(), ApiError>;
+}
+
+/// Dispatch a request below `R::PATH`: the collection (`""` or `/`) or one item (`/<id>` or
+/// `/<id>/`); anything else is 404, a method a path does not serve 405.
+pub fn route<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
+    match req.segments().as_slice() {
+        [] | [""] => match req.method {
+            Method::Get => list::<R>(req),
+            Method::Post => create::<R>(req),
+            _ => Err(ApiError::MethodNotAllowed("GET, POST")),
+        },
+        [item] | [item, ""] => {
+            let item = id(item)?;
+            match req.method {
+                Method::Get => get::<R>(item),
+                Method::Put => update::<R>(req, item),
+                Method::Delete => delete::<R>(req, item),
+                _ => Err(ApiError::MethodNotAllowed("GET, PUT, DELETE")),
+            }
+        }
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
+    let mut known = vec!["_page", "_pagesize"];
+    known.extend_from_slice(R::FILTERS);
+    req.query.only(&known)?;
+    let page = Pagination::from_query(&req.query)?;
+    Ok(Reply::ok(&R::list(&Db::open()?, &req.query, page)?))
+}
+
+fn get<R: Resource>(item: i64) -> Result<Reply, ApiError> {
+    let resource = R::get(&Db::open()?, item)?.ok_or(ApiError::NotFound)?;
+    Ok(Reply::ok(&resource))
+}
+
+/// 201 with `Location` and the created resource as stored.
+fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
+    let sent = req.json_object()?;
+    let changes = body::check(&sent, R::FIELDS)?;
+    body::require(&sent, R::REQUIRED)?;
+    let resource = body::apply(&R::default(), &changes)?;
+    let db = Db::open()?;
+    let (item, created) = db.transaction(|| {
+        R::check(&db, &resource, &changes, None)?;
+        let item = R::insert(&db, &resource, &changes)?;
+        let created =
+            R::get(&db, item)?.ok_or_else(|| ApiError::internal("created, then not found"))?;
+        Ok((item, created))
+    })?;
+    Ok(Reply::json(201, &created).with_location(location::<R>(req, item)))
+}
+
+/// 200 with `Location`; the body's keys are checked before the resource is looked up.
+fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
+    let changes = body::check(&req.json_object()?, R::FIELDS)?;
+    let db = Db::open()?;
+    db.transaction(|| {
+        let before = R::get(&db, item)?.ok_or(ApiError::NotFound)?;
+        let after = body::apply(&before, &changes)?;
+        R::check(&db, &after, &changes, Some(item))?;
+        R::update(&db, item, &before, &after, &changes)
+    })?;
+    Ok(Reply::empty(200).with_location(location::<R>(req, item)))
+}
+
+fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    db.transaction(|| {
+        let resource = R::get(&db, item)?.ok_or(ApiError::NotFound)?;
+        R::delete(&db, item, &resource, &req.query)
+    })?;
+    Ok(Reply::empty(200))
+}
+
+fn location<R: Resource>(req: &Request, item: i64) -> String {
+    req.url(&format!("{}/{item}", R::PATH))
+}
+
+/// `Incorrect parameters sent: ...` for the keys of `changes` whose `problem` holds, in the
+/// order sent; for unique keys and references checked against the database.
+pub fn reject_keys(
+    changes: &Changes,
+    mut problem: impl FnMut(&str) -> Result<bool, ApiError>,
+) -> Result<(), ApiError> {
+    let mut incorrect = Vec::new();
+    for key in changes.keys() {
+        if problem(key)? {
+            incorrect.push(key.as_str());
+        }
+    }
+    if incorrect.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::incorrect_parameters(&incorrect))
+    }
+}

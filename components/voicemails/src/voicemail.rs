@@ -1,0 +1,135 @@
+//! The voicemail resource: its representation, the keys a body may hold, and all its SQL.
+
+use common::{
+    body::{field, non_empty_text, Field, Kind},
+    db::{Db, Param, Row, Value as SqlValue},
+    pagination::Pagination,
+    params,
+    query::Query,
+    resource::{reject_keys, Changes, Resource},
+    ApiError, List,
+};
+use serde::{Deserialize, Serialize};
+
+#[derive(Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+pub struct Voicemail {
+    pub id: i64,
+    pub email: Option<String>,
+    pub fullname: String,
+    pub mailbox: String,
+    pub password: String,
+    pub attach: bool,
+    pub skipcheckpass: bool,
+    pub deleteaftersend: bool,
+}
+
+const SELECT: &str = "SELECT id, email, fullname, mailbox, password, attach, skipcheckpass, \
+    deleteaftersend FROM voicemails";
+
+fn read(row: &Row) -> Result<Voicemail, ApiError> {
+    Ok(Voicemail {
+        id: row.int("id")?,
+        email: row.opt_text("email")?,
+        fullname: row.text("fullname")?,
+        mailbox: row.text("mailbox")?,
+        password: row.text("password")?,
+        attach: row.bool("attach")?,
+        skipcheckpass: row.bool("skipcheckpass")?,
+        deleteaftersend: row.bool("deleteaftersend")?,
+    })
+}
+
+/// The stored columns, in the order of the INSERT and UPDATE statements.
+fn columns(v: &Voicemail) -> [SqlValue; 7] {
+    params![
+        v.email,
+        v.fullname,
+        v.mailbox,
+        v.password,
+        v.attach,
+        v.skipcheckpass,
+        v.deleteaftersend,
+    ]
+}
+
+impl Resource for Voicemail {
+    const PATH: &'static str = "/1.0/voicemails";
+    const FIELDS: &'static [Field] = &[
+        field("id", Kind::ReadOnly),
+        field("email", Kind::OptText),
+        field("fullname", Kind::Text),
+        field("mailbox", Kind::Custom(non_empty_text)),
+        field("password", Kind::Text),
+        field("attach", Kind::Bool),
+        field("skipcheckpass", Kind::Bool),
+        field("deleteaftersend", Kind::Bool),
+    ];
+    const REQUIRED: &'static [&'static str] = &["mailbox"];
+    type List = List<Voicemail>;
+
+    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<Voicemail>, ApiError> {
+        let total = db.count("SELECT COUNT(*) FROM voicemails", &[])?;
+        let rows = db.query(
+            &format!("{SELECT} ORDER BY id LIMIT ? OFFSET ?"),
+            &Pagination::limit_offset(page),
+        )?;
+        Ok(List {
+            total,
+            items: rows.map(read)?,
+        })
+    }
+
+    fn get(db: &Db, id: i64) -> Result<Option<Voicemail>, ApiError> {
+        let rows = db.query(&format!("{SELECT} WHERE id = ?"), &params![id])?;
+        rows.first().map(|r| read(&r)).transpose()
+    }
+
+    /// `mailbox` is unique: a taken one is an incorrect parameter, never a constraint error.
+    fn check(db: &Db, v: &Voicemail, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
+        reject_keys(changes, |key| match key {
+            "mailbox" => Ok(db.count(
+                "SELECT COUNT(*) FROM voicemails WHERE mailbox = ? AND id IS NOT ?",
+                &params![v.mailbox, id],
+            )? > 0),
+            _ => Ok(false),
+        })
+    }
+
+    fn insert(db: &Db, v: &Voicemail, _: &Changes) -> Result<i64, ApiError> {
+        db.insert(
+            "INSERT INTO voicemails (email, fullname, mailbox, password, attach, skipcheckpass, \
+             deleteaftersend) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
+            &columns(v),
+        )
+    }
+
+    fn update(
+        db: &Db,
+        id: i64,
+        _: &Voicemail,
+        after: &Voicemail,
+        _: &Changes,
+    ) -> Result<(), ApiError> {
+        let mut values = columns(after).to_vec();
+        values.push(id.param());
+        db.execute(
+            "UPDATE voicemails SET email = ?, fullname = ?, mailbox = ?, password = ?, \
+             attach = ?, skipcheckpass = ?, deleteaftersend = ? WHERE id = ?",
+            &values,
+        )
+    }
+
+    /// 412 while a user points at it.
+    fn delete(db: &Db, id: i64, _: &Voicemail, _: &Query) -> Result<(), ApiError> {
+        if db.count(
+            "SELECT COUNT(*) FROM users WHERE voicemailid = ?",
+            &params![id],
+        )? > 0
+        {
+            return Err(ApiError::precondition_failed(
+                "Cannot remove a voicemail associated to a user. Dissociate it from the user first.",
+            ));
+        }
+        db.execute("DELETE FROM voicemails WHERE id = ?", &params![id])
+    }
+}
