@@ -21,7 +21,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::manifest::Manifest;
 use crate::routes::Router;
-use crate::spin::{self, ComponentVariables, Sqlite, Variables};
+use crate::spin::{self, ComponentVariables, Sqlite, StatementLog, Variables};
 
 /// A request's store data.
 pub struct State {
@@ -69,6 +69,7 @@ pub struct App {
     database: Arc<PathBuf>,
     variables: Variables,
     client_addr: Option<SocketAddr>,
+    statement_log: Option<StatementLog>,
 }
 
 impl App {
@@ -128,6 +129,7 @@ impl App {
             database: Arc::new(PathBuf::new()),
             variables: Variables::new(&manifest.variables),
             client_addr: None,
+            statement_log: None,
         };
         app.with_database(&manifest.default_database())
     }
@@ -164,6 +166,12 @@ impl App {
     /// real peer's, so a test on loopback can act as a remote client.
     pub fn with_client_addr(mut self, addr: SocketAddr) -> Self {
         self.client_addr = Some(addr);
+        self
+    }
+
+    /// Record every SQL statement the components run into `log`.
+    pub fn with_statement_log(mut self, log: StatementLog) -> Self {
+        self.statement_log = Some(log);
         self
     }
 
@@ -229,6 +237,7 @@ impl App {
             sqlite: Sqlite {
                 default_path: self.database.clone(),
                 allowed: component.databases.clone(),
+                log: self.statement_log.clone(),
             },
             variables: ComponentVariables {
                 component: component.id.clone(),

@@ -38,7 +38,12 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
 pub struct Sqlite {
     pub default_path: Arc<PathBuf>,
     pub allowed: Arc<[String]>,
+    /// When a test asks for it: every statement the components run, in order (to check the
+    /// real statements' query plans).
+    pub log: Option<StatementLog>,
 }
+
+pub type StatementLog = Arc<Mutex<Vec<String>>>;
 
 /// One `open`: its own SQLite connection, opened lazily at the first statement, as Spin's
 /// in-process SQLite does. Nothing is pooled, so a transaction belongs to one request.
@@ -82,6 +87,11 @@ impl sqlite::HostConnection for State {
             return Ok(Err(sqlite::Error::InvalidConnection));
         };
         let (path, conn) = (c.path.clone(), c.conn.clone());
+        if let Some(log) = &self.sqlite.log {
+            log.lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .push(statement.clone());
+        }
         // SQLite blocks (a busy writer waits up to its timeout): off the async workers.
         let result = tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());

@@ -53,6 +53,16 @@ pub fn normalise(input: &str) -> Option<String> {
     parse(input).map(format)
 }
 
+/// For a body's date key (`body::Kind::Custom`): null, or a date in any accepted form,
+/// rewritten in the stored form.
+pub fn field(value: &serde_json::Value) -> Option<serde_json::Value> {
+    match value {
+        serde_json::Value::Null => Some(serde_json::Value::Null),
+        serde_json::Value::String(s) => normalise(s).map(serde_json::Value::String),
+        _ => None,
+    }
+}
+
 /// Now, in the stored form.
 pub fn now() -> String {
     format(Utc::now().naive_utc())

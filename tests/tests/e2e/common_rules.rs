@@ -9,6 +9,10 @@ pub const COLLECTIONS: &[(&str, &str)] = &[
     ("/1.0/voicemails/", r#"{"mailbox": "100"}"#),
     ("/1.0/CallCenter/agents/", r#"{"number": "100"}"#),
     ("/1.0/CallCenter/queues/", r#"{"name": "q100"}"#),
+    (
+        "/1.0/recording_campaigns/",
+        r#"{"campaign_name": "c", "activated": true, "base_filename": "f"}"#,
+    ),
 ];
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");

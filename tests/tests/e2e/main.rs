@@ -4,6 +4,8 @@
 mod support;
 
 mod callcenter;
+mod campaigns;
 mod common_rules;
+mod recordings;
 mod users;
 mod voicemails;

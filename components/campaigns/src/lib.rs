@@ -1,0 +1,144 @@
+//! `/1.0/recording_campaigns/`: recording campaigns, and under each one its recordings.
+//!
+//! The paths, as the seed page distinguishes them:
+//!
+//! | path below the route | GET | POST | PUT | DELETE |
+//! |---|---|---|---|---|
+//! | `""`, `/` | list campaigns | create a campaign | | |
+//! | `/5` | campaign 5 | add a recording | update campaign 5 | delete campaign 5 |
+//! | `/5/` | list its recordings | add a recording | update campaign 5 | delete campaign 5 |
+//! | `/5/search`, `/5/search/` | search its recordings | | | |
+//! | `/5/<cid>` | | | | delete recording `<cid>` |
+
+mod campaign;
+mod recording;
+
+use common::{
+    body,
+    db::Db,
+    http::{id, Request},
+    pagination::Pagination,
+    query::decode_path,
+    ApiError, List, Reply,
+};
+use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
+use spin_sdk::http_component;
+
+use recording::NewRecording;
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    common::http::serve(req, out, route).await
+}
+
+fn route(req: &Request) -> Result<Reply, ApiError> {
+    use Method::*;
+    match (req.segments().as_slice(), &req.method) {
+        ([] | [""], Get) => list_campaigns(req),
+        ([] | [""], Post) => create_campaign(req),
+        ([] | [""], _) => Err(ApiError::MethodNotAllowed("GET, POST")),
+        ([c], Get) => get_campaign(id(c)?),
+        ([c] | [c, ""], Put) => update_campaign(req, id(c)?),
+        ([c] | [c, ""], Delete) => delete_campaign(id(c)?),
+        ([c] | [c, ""], Post) => add_recording(req, id(c)?),
+        ([c, ""], Get) => list_recordings(req, id(c)?),
+        ([_] | [_, ""], _) => Err(ApiError::MethodNotAllowed("GET, POST, PUT, DELETE")),
+        ([c, "search"] | [c, "search", ""], Get) => search_recordings(req, id(c)?),
+        ([_, "search"] | [_, "search", ""], _) => Err(ApiError::MethodNotAllowed("GET")),
+        ([c, cid] | [c, cid, ""], Delete) => delete_recording(id(c)?, &decode_path(cid)),
+        ([_, _] | [_, _, ""], _) => Err(ApiError::MethodNotAllowed("DELETE")),
+        _ => Err(ApiError::NotFound),
+    }
+}
+
+fn list_campaigns(req: &Request) -> Result<Reply, ApiError> {
+    let filters = campaign::Filters::from_query(&req.query)?;
+    let page = Pagination::from_query(&req.query)?;
+    Ok(Reply::ok(&campaign::list(&Db::open()?, &filters, page)?))
+}
+
+/// `{"total": 1, "items": [campaign]}`, as in 2013.
+fn get_campaign(campaign_id: i64) -> Result<Reply, ApiError> {
+    let found = campaign::get(&Db::open()?, campaign_id)?.ok_or(ApiError::NotFound)?;
+    Ok(Reply::ok(&List {
+        total: 1,
+        items: vec![found],
+    }))
+}
+
+/// 201, the new id as a JSON integer, and `Location`.
+fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
+    let sent = req.json_object()?;
+    let changes = body::check(&sent, campaign::FIELDS)?;
+    body::require(&sent, campaign::REQUIRED)?;
+    let created = campaign::create(&Db::open()?, &changes)?;
+    let location = req.url(&format!("/1.0/recording_campaigns/{created}"));
+    Ok(Reply::json(201, &created).with_location(location))
+}
+
+/// 200 `"Updated: <id>"`; 404 before anything else is looked at.
+fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    db.transaction(|| {
+        let before = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+        let changes = body::check(&req.json_object()?, campaign::FIELDS)?;
+        campaign::update(&db, &before, &changes)
+    })?;
+    Ok(Reply::ok(&format!("Updated: {campaign_id}")))
+}
+
+/// 200 `"Deleted: True"`; 412 `["campaign_not_empty"]` while it has recordings.
+fn delete_campaign(campaign_id: i64) -> Result<Reply, ApiError> {
+    campaign::delete(&Db::open()?, campaign_id)?;
+    Ok(Reply::ok(&"Deleted: True"))
+}
+
+fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    req.query
+        .only(&["_page", "_pagesize", "caller", "agent_no", "cid"])?;
+    let page = Pagination::from_query(&req.query)?;
+    let filters = recording::Filters {
+        caller: req.query.get("caller"),
+        agent_no: req.query.get("agent_no"),
+        cid: req.query.get("cid"),
+    };
+    let db = Db::open()?;
+    Ok(Reply::ok(&recording::list(
+        &db,
+        campaign_id,
+        &filters,
+        page,
+    )?))
+}
+
+/// `caller` or the agent's number equal to `key`; without `key`, the whole list.
+fn search_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    req.query.only(&["_page", "_pagesize", "key"])?;
+    let page = Pagination::from_query(&req.query)?;
+    let db = Db::open()?;
+    let found = match req.query.get("key") {
+        Some(key) => recording::search(&db, campaign_id, key, page)?,
+        None => recording::list(&db, campaign_id, &recording::Filters::default(), page)?,
+    };
+    Ok(Reply::ok(&found))
+}
+
+/// 201 `"Added: True"`; the campaign of the URL, whatever the body says.
+fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    db.transaction(|| {
+        campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+        let sent = req.json_object()?;
+        let changes = body::check(&sent, recording::FIELDS)?;
+        body::require(&sent, &["cid"])?;
+        let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
+        recording::add(&db, campaign_id, new)
+    })?;
+    Ok(Reply::json(201, &"Added: True"))
+}
+
+/// 200 `"Deleted: True"`, or 404.
+fn delete_recording(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
+    recording::delete(&Db::open()?, campaign_id, cid)?;
+    Ok(Reply::ok(&"Deleted: True"))
+}

@@ -1,0 +1,214 @@
+//! The recording of a call in a campaign: its representation and all its SQL.
+
+use common::{
+    body::{field, non_empty_text, Field, Kind},
+    dates,
+    db::{Db, Param, Row, Value as SqlValue},
+    pagination::Pagination,
+    params, ApiError, List,
+};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Recording {
+    pub cid: String,
+    pub campaign_id: i64,
+    pub agent_id: i64,
+    pub agent_no: String,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub client_id: Option<String>,
+    pub filename: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+}
+
+/// A recording as a client posts it: the agent by number (or id), dates in any accepted form.
+#[derive(Serialize, Deserialize, Default, Debug)]
+pub struct NewRecording {
+    pub cid: String,
+    pub agent_id: Option<i64>,
+    pub agent_no: Option<String>,
+    pub caller: Option<String>,
+    pub callee: Option<String>,
+    pub client_id: Option<String>,
+    pub filename: Option<String>,
+    pub start_time: Option<String>,
+    pub end_time: Option<String>,
+}
+
+/// `campaign_id` is read-only: the URL's campaign wins.
+pub const FIELDS: &[Field] = &[
+    field("cid", Kind::Custom(non_empty_text)),
+    field("campaign_id", Kind::ReadOnly),
+    field("agent_id", Kind::OptInt),
+    field("agent_no", Kind::Custom(agent_number)),
+    field("caller", Kind::OptText),
+    field("callee", Kind::OptText),
+    field("client_id", Kind::OptText),
+    field("filename", Kind::OptText),
+    field("start_time", Kind::Custom(dates::field)),
+    field("end_time", Kind::Custom(dates::field)),
+];
+
+/// An agent's number: a string, or an integer taken as its digits.
+fn agent_number(value: &Value) -> Option<Value> {
+    match value {
+        Value::String(_) => Some(value.clone()),
+        Value::Number(n) if n.is_i64() => Some(Value::String(n.to_string())),
+        _ => None,
+    }
+}
+
+const SELECT: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
+    r.callee, r.client_id, r.filename, r.start_time, r.end_time \
+    FROM recordings r JOIN agents a ON a.id = r.agent_id";
+
+/// List order: start time, then cid.
+const ORDER: &str = " ORDER BY r.start_time, r.cid LIMIT ? OFFSET ?";
+
+fn read(row: &Row) -> Result<Recording, ApiError> {
+    Ok(Recording {
+        cid: row.text("cid")?,
+        campaign_id: row.int("campaign_id")?,
+        agent_id: row.int("agent_id")?,
+        agent_no: row.text("agent_no")?,
+        caller: row.opt_text("caller")?,
+        callee: row.opt_text("callee")?,
+        client_id: row.opt_text("client_id")?,
+        filename: row.opt_text("filename")?,
+        start_time: row.opt_text("start_time")?,
+        end_time: row.opt_text("end_time")?,
+    })
+}
+
+/// The list's filters, combined with AND.
+#[derive(Default)]
+pub struct Filters<'a> {
+    pub caller: Option<&'a str>,
+    pub agent_no: Option<&'a str>,
+    pub cid: Option<&'a str>,
+}
+
+/// A campaign's recordings (404 when there is no such campaign).
+pub fn list(
+    db: &Db,
+    campaign_id: i64,
+    f: &Filters,
+    page: Option<Pagination>,
+) -> Result<List<Recording>, ApiError> {
+    let mut clauses = vec!["r.campaign_id = ?"];
+    let mut values = vec![campaign_id.param()];
+    if let Some(caller) = f.caller {
+        clauses.push("r.caller = ?");
+        values.push(caller.param());
+    }
+    if let Some(agent_no) = f.agent_no {
+        clauses.push("r.agent_id = (SELECT id FROM agents WHERE number = ?)");
+        values.push(agent_no.param());
+    }
+    if let Some(cid) = f.cid {
+        clauses.push("r.cid = ?");
+        values.push(cid.param());
+    }
+    page_of(db, campaign_id, &clauses.join(" AND "), values, page)
+}
+
+/// A campaign's recordings whose caller, or whose agent's number, is exactly `key`: the
+/// union of two index searches (SQLite would otherwise read the whole campaign and filter).
+pub fn search(
+    db: &Db,
+    campaign_id: i64,
+    key: &str,
+    page: Option<Pagination>,
+) -> Result<List<Recording>, ApiError> {
+    page_of(
+        db,
+        campaign_id,
+        "r.rowid IN (\
+            SELECT rowid FROM recordings WHERE campaign_id = ?1 AND caller = ?2 \
+            UNION ALL \
+            SELECT rowid FROM recordings WHERE campaign_id = ?1 \
+            AND agent_id = (SELECT id FROM agents WHERE number = ?2))",
+        params![campaign_id, key].to_vec(),
+        page,
+    )
+}
+
+fn page_of(
+    db: &Db,
+    campaign_id: i64,
+    filter: &str,
+    mut values: Vec<SqlValue>,
+    page: Option<Pagination>,
+) -> Result<List<Recording>, ApiError> {
+    if db.count(
+        "SELECT COUNT(*) FROM recording_campaigns WHERE id = ?",
+        &params![campaign_id],
+    )? == 0
+    {
+        return Err(ApiError::NotFound);
+    }
+    let total = db.count(
+        &format!("SELECT COUNT(*) FROM recordings r WHERE {filter}"),
+        &values,
+    )?;
+    values.extend(Pagination::limit_offset(page));
+    let rows = db.query(&format!("{SELECT} WHERE {filter}{ORDER}"), &values)?;
+    Ok(List {
+        total,
+        items: rows.map(read)?,
+    })
+}
+
+/// Add a recording to an existing campaign: the agent must exist (`No such agent`), the cid
+/// must be new. Runs in the caller's transaction.
+pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError> {
+    let agent = match (&new.agent_no, new.agent_id) {
+        (Some(number), _) => {
+            db.query("SELECT id FROM agents WHERE number = ?", &params![number])?
+        }
+        (None, Some(id)) => db.query("SELECT id FROM agents WHERE id = ?", &params![id])?,
+        (None, None) => return Err(ApiError::missing_parameters(&["agent_no"])),
+    };
+    let agent_id = match agent.first() {
+        Some(row) => row.int("id")?,
+        None => return Err(ApiError::bad_request("No such agent")),
+    };
+    if db.count(
+        "SELECT COUNT(*) FROM recordings WHERE cid = ?",
+        &params![new.cid],
+    )? > 0
+    {
+        return Err(ApiError::incorrect_parameters(&["cid"]));
+    }
+    db.execute(
+        "INSERT INTO recordings (cid, campaign_id, agent_id, caller, callee, client_id, filename, \
+         start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+        &params![
+            new.cid,
+            campaign_id,
+            agent_id,
+            new.caller,
+            new.callee,
+            new.client_id,
+            new.filename,
+            new.start_time,
+            new.end_time,
+        ],
+    )
+}
+
+/// 404 when the campaign has no recording with that cid.
+pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
+    let deleted = db.query(
+        "DELETE FROM recordings WHERE campaign_id = ? AND cid = ? RETURNING cid",
+        &params![campaign_id, cid],
+    )?;
+    if deleted.is_empty() {
+        Err(ApiError::NotFound)
+    } else {
+        Ok(())
+    }
+}

@@ -1,0 +1,332 @@
+//! API.md, "Recordings", and the query plans that keep the hook fast at scale.
+
+use std::sync::{Arc, Mutex};
+
+use crate::campaigns::{campaign, queue};
+use crate::support::Server;
+use serde_json::{json, Value};
+
+struct Setup {
+    s: Server,
+    campaign: i64,
+}
+
+impl Setup {
+    fn new() -> Self {
+        Self::with(Server::start())
+    }
+
+    fn with(s: Server) -> Self {
+        for (number, first) in [("2123", "Chuck"), ("2124", "Alice")] {
+            s.post(
+                "/1.0/CallCenter/agents/",
+                &json!({"number": number, "firstname": first}),
+            )
+            .expect(201);
+        }
+        let campaign = campaign(
+            &s,
+            json!({"campaign_name": "c", "activated": true, "base_filename": "f"}),
+        );
+        Self { s, campaign }
+    }
+
+    fn path(&self) -> String {
+        format!("/1.0/recording_campaigns/{}/", self.campaign)
+    }
+
+    fn add(&self, body: Value) {
+        let r = self.s.post(&self.path(), &body);
+        r.expect(201);
+        assert_eq!(r.json(), json!("Added: True"));
+    }
+
+    fn cids(&self, query: &str) -> (i64, Vec<String>) {
+        let v = self.s.get(&format!("{}{query}", self.path())).json();
+        let cids = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["cid"].as_str().unwrap().to_string())
+            .collect();
+        (v["total"].as_i64().unwrap(), cids)
+    }
+}
+
+#[test]
+fn add_and_list() {
+    let t = Setup::new();
+    t.add(
+        json!({"cid": "123.456", "agent_no": "2123", "caller": "0231156897", "callee": "2000",
+        "client_id": "abcd", "filename": "file.wav", "start_time": "2013-01-22 14:53:33",
+        "end_time": "2013-01-22T14:55:00Z", "campaign_id": 999}),
+    );
+    let agent_id = t.s.get("/1.0/CallCenter/agents/").json()[0]["id"].clone();
+    let list = t.s.get(&t.path()).json();
+    assert_eq!(
+        list,
+        json!({"total": 1, "items": [{"cid": "123.456", "campaign_id": t.campaign, "agent_id": agent_id,
+            "agent_no": "2123", "caller": "0231156897", "callee": "2000", "client_id": "abcd",
+            "filename": "file.wav", "start_time": "2013-01-22 14:53:33", "end_time": "2013-01-22 14:55:00"}]})
+    );
+}
+
+#[test]
+fn add_by_agent_id_and_without_optional_keys() {
+    let t = Setup::new();
+    let agent = &t.s.get("/1.0/CallCenter/agents/").json()[1];
+    // The seed's heading form: no trailing slash.
+    let r = t.s.post(
+        &format!("/1.0/recording_campaigns/{}", t.campaign),
+        &json!({"cid": "1", "agent_id": agent["id"]}),
+    );
+    r.expect(201);
+    let item = &t.s.get(&t.path()).json()["items"][0];
+    assert_eq!(item["agent_no"], agent["number"]);
+    for key in [
+        "caller",
+        "callee",
+        "client_id",
+        "filename",
+        "start_time",
+        "end_time",
+    ] {
+        assert_eq!(item[key], Value::Null, "{key}");
+    }
+}
+
+#[test]
+fn every_date_form() {
+    let t = Setup::new();
+    for (i, (input, want)) in [
+        ("2013-05-28", "2013-05-28 00:00:00"),
+        ("2013-05-28 16:05:59", "2013-05-28 16:05:59"),
+        ("2013-05-28T16:05:59+02:00", "2013-05-28 14:05:59"),
+        ("Tue, 28 May 2013 16:05:59", "2013-05-28 16:05:59"),
+        ("Tue, 28 May 2013 16:05:59 +0000", "2013-05-28 16:05:59"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        t.add(json!({"cid": format!("d{i}"), "agent_no": "2123", "start_time": input, "end_time": input}));
+        let item = &t.s.get(&format!("{}?cid=d{i}", t.path())).json()["items"][0];
+        assert_eq!(item["start_time"], want, "{input}");
+        assert_eq!(item["end_time"], want, "{input}");
+    }
+    t.s.post(
+        &t.path(),
+        &json!({"cid": "bad", "agent_no": "2123", "start_time": "28/05/2013"}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: start_time"]);
+}
+
+#[test]
+fn add_errors() {
+    let t = Setup::new();
+    let path = t.path();
+    t.s.post(&path, &json!({"agent_no": "2123"}))
+        .expect_error(400, &["Missing parameters: cid"]);
+    t.s.post(&path, &json!({"cid": "1", "agent_no": "9999"}))
+        .expect_error(400, &["No such agent"]);
+    t.s.post(&path, &json!({"cid": "1", "agent_id": 9999}))
+        .expect_error(400, &["No such agent"]);
+    t.s.post(&path, &json!({"cid": "1"}))
+        .expect_error(400, &["Missing parameters: agent_no"]);
+    t.s.post(&path, &json!({"cid": "", "agent_no": "2123"}))
+        .expect_error(400, &["Incorrect parameters sent: cid"]);
+    t.s.post(
+        &path,
+        &json!({"cid": "1", "agent_no": "2123", "colour": "red"}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: colour"]);
+    t.add(json!({"cid": "1", "agent_no": 2123}));
+    t.s.post(&path, &json!({"cid": "1", "agent_no": "2124"}))
+        .expect_error(400, &["Incorrect parameters sent: cid"]);
+    // The cid is unique across campaigns too.
+    let other = campaign(
+        &t.s,
+        json!({"campaign_name": "d", "activated": true, "base_filename": "f"}),
+    );
+    t.s.post(
+        &format!("/1.0/recording_campaigns/{other}/"),
+        &json!({"cid": "1", "agent_no": "2123"}),
+    )
+    .expect_error(400, &["Incorrect parameters sent: cid"]);
+    assert_eq!(t.cids(""), (1, vec!["1".to_string()]));
+}
+
+#[test]
+fn unknown_campaign_is_404() {
+    let t = Setup::new();
+    t.s.post(
+        "/1.0/recording_campaigns/999/",
+        &json!({"cid": "1", "agent_no": "2123"}),
+    )
+    .expect_empty(404);
+    t.s.get("/1.0/recording_campaigns/999/").expect_empty(404);
+    t.s.get("/1.0/recording_campaigns/999/search?key=1")
+        .expect_empty(404);
+    t.s.delete("/1.0/recording_campaigns/999/1")
+        .expect_empty(404);
+    t.s.get("/1.0/recording_campaigns/abc/").expect_empty(404);
+}
+
+#[test]
+fn list_order_filters_and_pages() {
+    let t = Setup::new();
+    for (cid, agent, caller, start) in [
+        ("b", "2123", "100", "2013-01-01 10:00:00"),
+        ("a", "2124", "200", "2013-01-01 10:00:00"),
+        ("c", "2123", "200", "2013-01-01 09:00:00"),
+        ("d", "2124", "100", "2013-01-02 08:00:00"),
+        ("e", "2123", "300", "2013-01-01 11:00:00"),
+    ] {
+        t.add(json!({"cid": cid, "agent_no": agent, "caller": caller, "start_time": start}));
+    }
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    assert_eq!(t.cids(""), (5, strings(&["c", "a", "b", "e", "d"])));
+    assert_eq!(t.cids("?caller=200"), (2, strings(&["c", "a"])));
+    assert_eq!(t.cids("?agent_no=2124"), (2, strings(&["a", "d"])));
+    assert_eq!(t.cids("?agent_no=2123&caller=100"), (1, strings(&["b"])));
+    assert_eq!(t.cids("?cid=e"), (1, strings(&["e"])));
+    assert_eq!(t.cids("?agent_no=0000"), (0, vec![]));
+    assert_eq!(t.cids("?_page=2&_pagesize=2"), (5, strings(&["b", "e"])));
+    assert_eq!(
+        t.cids("?caller=200&_page=2&_pagesize=1"),
+        (2, strings(&["a"]))
+    );
+    t.s.get(&format!("{}?key=1", t.path()))
+        .expect_error(400, &["Incorrect parameters sent: key"]);
+}
+
+#[test]
+fn search_by_caller_or_agent_number() {
+    let t = Setup::new();
+    for (cid, agent, caller) in [
+        ("1", "2123", "2124"),
+        ("2", "2124", "555"),
+        ("3", "2123", "555"),
+        ("4", "2123", "21240"),
+    ] {
+        t.add(json!({"cid": cid, "agent_no": agent, "caller": caller, "start_time": format!("2013-01-01 10:00:0{cid}")}));
+    }
+    let search = |q: &str| t.cids(&format!("search{q}"));
+    let strings = |v: &[&str]| v.iter().map(|s| s.to_string()).collect::<Vec<_>>();
+    // "2124" is the caller of 1 and the agent of 2; "21240" is not a match (exact only).
+    assert_eq!(search("?key=2124"), (2, strings(&["1", "2"])));
+    assert_eq!(search("/?key=555"), (2, strings(&["2", "3"])));
+    assert_eq!(search("?key=212"), (0, vec![]));
+    assert_eq!(search(""), (4, strings(&["1", "2", "3", "4"])));
+    assert_eq!(search("/"), (4, strings(&["1", "2", "3", "4"])));
+    assert_eq!(
+        search("?key=2123&_page=2&_pagesize=2"),
+        (3, strings(&["4"]))
+    );
+    t.s.get(&format!("{}search?caller=1", t.path()))
+        .expect_error(400, &["Incorrect parameters sent: caller"]);
+}
+
+#[test]
+fn delete_one_recording() {
+    let t = Setup::new();
+    t.add(json!({"cid": "1369745159.123", "agent_no": "2123"}));
+    t.add(json!({"cid": "a b/c", "agent_no": "2123"}));
+    let other = campaign(
+        &t.s,
+        json!({"campaign_name": "d", "activated": true, "base_filename": "f"}),
+    );
+    t.s.delete(&format!("/1.0/recording_campaigns/{other}/1369745159.123"))
+        .expect_empty(404);
+    let r = t.s.delete(&format!("{}1369745159.123", t.path()));
+    r.expect(200);
+    assert_eq!(r.json(), json!("Deleted: True"));
+    t.s.delete(&format!("{}1369745159.123", t.path()))
+        .expect_empty(404);
+    t.s.delete(&format!("{}a%20b%2Fc", t.path())).expect(200);
+    assert_eq!(t.cids(""), (0, vec![]));
+}
+
+#[test]
+fn deleting_an_agent_with_recordings_is_412_through_the_api() {
+    let t = Setup::new();
+    t.add(json!({"cid": "1", "agent_no": "2123"}));
+    let agent = t.s.get("/1.0/CallCenter/agents/").json()[0]["id"].clone();
+    t.s.delete(&format!("/1.0/CallCenter/agents/{agent}"))
+        .expect(412);
+    t.s.delete(&format!("{}1", t.path())).expect(200);
+    t.s.delete(&format!("/1.0/CallCenter/agents/{agent}"))
+        .expect(200);
+}
+
+/// The statements a request ran, and SQLite's plan for each.
+fn plans(s: &Server, log: &Arc<Mutex<Vec<String>>>, path: &str) -> Vec<(String, String)> {
+    log.lock().unwrap().clear();
+    s.get(path).expect(200);
+    let statements = log.lock().unwrap().clone();
+    let conn = s.sql();
+    statements
+        .into_iter()
+        .filter(|sql| {
+            sql.trim_start().to_ascii_uppercase().starts_with("SELECT") && sql.contains("recording")
+        })
+        .map(|sql| {
+            let mut stmt = conn.prepare(&format!("EXPLAIN QUERY PLAN {sql}")).unwrap();
+            let n = stmt.parameter_count();
+            let rows: Vec<String> = stmt
+                .query_map(
+                    rusqlite::params_from_iter(std::iter::repeat_n(rusqlite::types::Null, n)),
+                    |r| r.get::<_, String>(3),
+                )
+                .unwrap()
+                .map(Result::unwrap)
+                .collect();
+            (sql, rows.join(" | "))
+        })
+        .collect()
+}
+
+#[test]
+fn the_hook_query_and_the_search_use_indexes() {
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let s = Server::start_with(|app| app.with_statement_log(log.clone()));
+    let q = queue(&s, "q", "1");
+    let t = Setup::with(s);
+    t.add(json!({"cid": "1", "agent_no": "2123", "caller": "555"}));
+    for (path, what) in [
+        (
+            format!("/1.0/recording_campaigns/?activated=true&queue_id={q}&running=true"),
+            "hook",
+        ),
+        (
+            format!("/1.0/recording_campaigns/{}/search?key=555", t.campaign),
+            "search",
+        ),
+        (
+            format!(
+                "/1.0/recording_campaigns/{}/?agent_no=2123&_page=1&_pagesize=10",
+                t.campaign
+            ),
+            "list",
+        ),
+    ] {
+        let plans = plans(&t.s, &log, &path);
+        assert!(
+            plans.len() >= 2,
+            "{what}: the count and the page: {plans:?}"
+        );
+        for (sql, plan) in plans {
+            assert!(
+                !plan.contains("SCAN r")
+                    && !plan.contains("SCAN c")
+                    && !plan.contains("SCAN recording"),
+                "{what}: a full scan in\n{sql}\n{plan}"
+            );
+            assert!(
+                plan.contains("USING INDEX")
+                    || plan.contains("USING COVERING INDEX")
+                    || plan.contains("PRIMARY KEY"),
+                "{what}: no index in\n{sql}\n{plan}"
+            );
+        }
+    }
+}
