@@ -14,6 +14,7 @@ use serde::Serialize;
 use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
 
 use crate::{
+    auth,
     body::{self, MAX_BODY_BYTES},
     error::ApiError,
     negotiation,
@@ -137,8 +138,8 @@ impl From<ApiError> for Reply {
     }
 }
 
-/// Serve one request: 415, then 406, then the body (413 past [`MAX_BODY_BYTES`]), then
-/// `handler`. A handler's error becomes its status and JSON list; a 500 is logged.
+/// Serve one request: 415, then 406, then 401 (see [`auth`]), then the body (413 past
+/// [`MAX_BODY_BYTES`]), then `handler`. A handler's error becomes its status and JSON list; a 500 is logged.
 pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler) {
     let method = req.method();
     let path_with_query = req.path_with_query().unwrap_or_default();
@@ -163,6 +164,12 @@ async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiErro
     }
     negotiation::check_accept(header(&headers, "accept"))?;
     let path_with_query = req.path_with_query().unwrap_or_default();
+    auth::authorize(&auth::Credentials {
+        client_addr: header(&headers, "spin-client-addr"),
+        method: &method.to_string(),
+        uri: &path_with_query,
+        authorization: header(&headers, "authorization"),
+    })?;
     let query = path_with_query.split_once('?').map_or("", |(_, q)| q);
     let request = Request {
         method,

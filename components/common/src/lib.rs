@@ -1,6 +1,7 @@
 //! What the XiVO REST API 1.0 components share: the wire rules of API.md's "Common rules"
 //! (negotiation, error lists, bodies, pagination, dates) and the database.
 
+pub mod auth;
 pub mod body;
 pub mod dates;
 pub mod db;

@@ -6,7 +6,10 @@
 use crate::{db::Db, error::ApiError};
 
 /// Every migration, in order. Append; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[include_str!("../../../migrations/0001_schema.sql")];
+const MIGRATIONS: &[&str] = &[
+    include_str!("../../../migrations/0001_schema.sql"),
+    include_str!("../../../migrations/0002_settings.sql"),
+];
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on
 /// the write lock, and the second finds the work done.

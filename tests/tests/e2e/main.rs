@@ -3,6 +3,7 @@
 
 mod support;
 
+mod auth;
 mod callcenter;
 mod campaigns;
 mod common_rules;
