@@ -38,12 +38,14 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
 pub struct Sqlite {
     pub default_path: Arc<PathBuf>,
     pub allowed: Arc<[String]>,
-    /// When a test asks for it: every statement the components run, in order (to check the
-    /// real statements' query plans).
+    /// When a test or the benchmark asks for it: every statement the components run, with
+    /// its parameters, in order (to check the real statements' query plans, and to time them
+    /// bare).
     pub log: Option<StatementLog>,
 }
 
-pub type StatementLog = Arc<Mutex<Vec<String>>>;
+/// Statements as run: SQL text and bound parameters.
+pub type StatementLog = Arc<Mutex<Vec<(String, Vec<rusqlite::types::Value>)>>>;
 
 /// One `open`: its own SQLite connection, opened lazily at the first statement, as Spin's
 /// in-process SQLite does. Nothing is pooled, so a transaction belongs to one request.
@@ -88,9 +90,10 @@ impl sqlite::HostConnection for State {
         };
         let (path, conn) = (c.path.clone(), c.conn.clone());
         if let Some(log) = &self.sqlite.log {
+            let params = parameters.iter().cloned().map(to_sql).collect();
             log.lock()
                 .unwrap_or_else(|p| p.into_inner())
-                .push(statement.clone());
+                .push((statement.clone(), params));
         }
         // SQLite blocks (a busy writer waits up to its timeout): off the async workers.
         let result = tokio::task::spawn_blocking(move || {
@@ -145,7 +148,7 @@ fn execute(
     Ok(QueryResult { columns, rows })
 }
 
-fn to_sql(value: Value) -> rusqlite::types::Value {
+pub fn to_sql(value: Value) -> rusqlite::types::Value {
     use rusqlite::types::Value as V;
     match value {
         Value::Integer(i) => V::Integer(i),

@@ -7,6 +7,7 @@ mod auth;
 mod callcenter;
 mod campaigns;
 mod common_rules;
+mod host;
 mod recordings;
 mod users;
 mod voicemails;

@@ -2,6 +2,8 @@
 
 use std::sync::{Arc, Mutex};
 
+use testhost::spin::StatementLog;
+
 use crate::campaigns::{campaign, queue};
 use crate::support::Server;
 use serde_json::{json, Value};
@@ -259,10 +261,10 @@ fn deleting_an_agent_with_recordings_is_412_through_the_api() {
 }
 
 /// The statements a request ran, and SQLite's plan for each.
-fn plans(s: &Server, log: &Arc<Mutex<Vec<String>>>, path: &str) -> Vec<(String, String)> {
+fn plans(s: &Server, log: &StatementLog, path: &str) -> Vec<(String, String)> {
     log.lock().unwrap().clear();
     s.get(path).expect(200);
-    let statements = log.lock().unwrap().clone();
+    let statements: Vec<String> = log.lock().unwrap().iter().map(|(sql, _)| sql.clone()).collect();
     let conn = s.sql();
     statements
         .into_iter()

@@ -117,7 +117,7 @@ impl Server {
         )
     }
 
-    /// One request on its own connection: exactly these headers (plus `Host`,
+    /// One request on its own connection: exactly these headers (plus `Host` unless given,
     /// `Connection: close` and, with a body, `Content-Length`).
     pub fn send(
         &self,
@@ -138,7 +138,10 @@ pub fn send(
     body: Option<&[u8]>,
 ) -> Response {
     let mut stream = TcpStream::connect(addr).unwrap();
-    let mut head = format!("{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\n");
+    let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
+    if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {
+        head.push_str(&format!("Host: {addr}\r\n"));
+    }
     for (k, v) in headers {
         head.push_str(&format!("{k}: {v}\r\n"));
     }

@@ -1,0 +1,367 @@
+//! `cargo bench -p testhost`: the API's throughput, latency and scale through the test host,
+//! each figure beside the bare-SQLite floor of the same statements. Prints one table (also
+//! written to `target/bench/results.md`). Not a test: nothing here asserts a time.
+//!
+//! `cargo bench -p testhost -- seed PATH [RECORDINGS]` only seeds a database (whose schema the
+//! components have created).
+
+mod floor;
+mod load;
+mod seed;
+
+use std::fmt::Write as _;
+use std::io::{Read, Write};
+use std::net::{SocketAddr, TcpListener, TcpStream};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+use seed::Scale;
+use testhost::{App, Manifest};
+
+const SECONDS: u32 = 5;
+
+fn main() -> Result<()> {
+    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    if args.first().map(String::as_str) == Some("seed") {
+        let db = PathBuf::from(args.get(1).context("seed PATH [RECORDINGS]")?);
+        let recordings = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(Scale::FULL.recordings);
+        return seed::seed(&db, Scale::FULL.with_recordings(recordings));
+    }
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let manifest_path = root.join("spin.toml");
+    let manifest = Manifest::load(&manifest_path)?;
+    manifest.build()?;
+    load::ensure_wrk()?;
+    let dir = root.join("target").join("bench");
+    std::fs::create_dir_all(&dir)?;
+    let mut report = String::new();
+
+    // The components.
+    writeln!(report, "| component | .wasm size |\n|---|---:|")?;
+    for (name, component) in &manifest.component {
+        let size = std::fs::metadata(manifest.source(component))?.len();
+        writeln!(report, "| {name} | {} KB |", size / 1024)?;
+    }
+
+    // Full scale: a fresh database migrated by the components (cold start: no compiled-code
+    // cache), then seeded, then served again (warm start).
+    let large = dir.join("large.db");
+    let _ = std::fs::remove_dir_all(root.join("target").join("testhost-cache"));
+    let (cold_ms, host) = Host::start(&root, &large, true)?;
+    drop(host);
+    seed::seed(&large, Scale::FULL)?;
+    let (warm_ms, host) = Host::start(&root, &large, false)?;
+    writeln!(
+        report,
+        "\nFrom `testhost up` to the first answered request: {cold_ms:.0} ms cold (compiling the \
+         components, migrating a new database), {warm_ms:.0} ms warm (compiled code cached)."
+    )?;
+
+    let targets = Targets::find(&large)?;
+    let endpoints = targets.endpoints();
+    let mut rows = Vec::new();
+    for e in &endpoints {
+        let script = load::script(&dir, e.name_slug(), e.method, &e.wrk_path, e.wrk_body.as_deref())?;
+        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+        let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
+        let sixteen = load::wrk(&host.base(), &script, 16, SECONDS, "c16")?;
+        rows.push((e, one, sixteen));
+    }
+    let peak_mb = host.peak_rss_mb()?;
+    drop(host);
+
+    // The floor of each request, on the same database.
+    let large_floors = floors(&manifest_path, &large, &endpoints)?;
+
+    writeln!(
+        report,
+        "\n{} users, {} agents, {} queues, {} campaigns, {} recordings; wrk, {SECONDS} s a run, \
+         over loopback; floor: the request's own SQL statements replayed on rusqlite (median).\n",
+        Scale::FULL.users, Scale::FULL.agents, Scale::FULL.queues, Scale::FULL.campaigns, Scale::FULL.recordings
+    )?;
+    writeln!(
+        report,
+        "| request | req/s (1 conn) | p50 | p99 | req/s (16 conns) | p50 | p99 | SQL floor p50 | HTTP ÷ floor (p50, 1 conn) | errors |"
+    )?;
+    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+    for ((e, one, sixteen), floor) in rows.iter().zip(&large_floors) {
+        writeln!(
+            report,
+            "| `{}` | {:.0} | {:.3} ms | {:.3} ms | {:.0} | {:.3} ms | {:.3} ms | {:.3} ms | {:.1}× | {} |",
+            e.label,
+            one.rps,
+            one.p50_ms,
+            one.p99_ms,
+            sixteen.rps,
+            sixteen.p50_ms,
+            sixteen.p99_ms,
+            floor,
+            one.p50_ms / floor,
+            one.errors + sixteen.errors
+        )?;
+    }
+    writeln!(report, "\nHost peak memory (VmHWM) after every run above: {peak_mb:.0} MB.")?;
+
+    // Scale: the same two reads over 10,000 recordings.
+    let small = dir.join("small.db");
+    let (_, host) = Host::start(&root, &small, true)?;
+    drop(host);
+    seed::seed(&small, Scale::FULL.with_recordings(10_000))?;
+    let (_, host) = Host::start(&root, &small, false)?;
+    let small_targets = Targets::find(&small)?;
+    let small_endpoints = small_targets.endpoints();
+    let small_floors = floors(&manifest_path, &small, &small_endpoints)?;
+    writeln!(
+        report,
+        "\n| at scale (1 conn) | p50, 10,000 recordings | p50, 1,000,000 | ratio | floor, 10,000 | floor, 1,000,000 |\n|---|---:|---:|---:|---:|---:|"
+    )?;
+    for (i, e) in small_endpoints.iter().enumerate() {
+        if !e.scale {
+            continue;
+        }
+        let script = load::script(&dir, e.name_slug(), e.method, &e.wrk_path, e.wrk_body.as_deref())?;
+        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+        let small_run = load::wrk(&host.base(), &script, 1, SECONDS, "scale")?;
+        let large_run = &rows[i].1;
+        writeln!(
+            report,
+            "| `{}` | {:.3} ms | {:.3} ms | {:.2}× | {:.3} ms | {:.3} ms |",
+            e.label,
+            small_run.p50_ms,
+            large_run.p50_ms,
+            large_run.p50_ms / small_run.p50_ms,
+            small_floors[i],
+            large_floors[i]
+        )?;
+    }
+    drop(host);
+
+    println!("{report}");
+    std::fs::write(dir.join("results.md"), &report)?;
+    Ok(())
+}
+
+/// One request the benchmark makes.
+struct Endpoint {
+    label: String,
+    method: &'static str,
+    /// Lua expressions for wrk (a random user each time, a fresh cid each time).
+    wrk_path: String,
+    wrk_body: Option<String>,
+    /// The same request with fixed values, for capturing its statements.
+    path: String,
+    body: Option<String>,
+    /// A text parameter to make unique on each floor replay.
+    unique: Option<String>,
+    /// Also measured over 10,000 recordings.
+    scale: bool,
+}
+
+impl Endpoint {
+    fn name_slug(&self) -> &str {
+        self.label.split_whitespace().next().unwrap_or("req")
+    }
+}
+
+/// Ids and keys that exist in a seeded database.
+struct Targets {
+    queue: i64,
+    search_campaign: i64,
+    search_key: String,
+}
+
+impl Targets {
+    fn find(db: &Path) -> Result<Self> {
+        let conn = rusqlite::Connection::open(db)?;
+        let queue = conn.query_row(
+            "SELECT queue_id FROM recording_campaigns WHERE activated = 1 \
+             AND start_date <= datetime('now') AND end_date >= datetime('now') ORDER BY id LIMIT 1",
+            [],
+            |r| r.get(0),
+        )?;
+        let (search_campaign, search_key) = conn.query_row(
+            "SELECT campaign_id, caller FROM recordings WHERE rowid = (SELECT MAX(rowid) / 2 FROM recordings)",
+            [],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
+        Ok(Self { queue, search_campaign, search_key })
+    }
+
+    fn endpoints(&self) -> Vec<Endpoint> {
+        let hook = format!("/1.0/recording_campaigns/?activated=true&queue_id={}&running=true", self.queue);
+        let search = format!("/1.0/recording_campaigns/{}/search?key={}", self.search_campaign, self.search_key);
+        let recordings = format!("/1.0/recording_campaigns/{}/", self.search_campaign);
+        vec![
+            Endpoint {
+                label: "GET /1.0/users/<id>".into(),
+                method: "GET",
+                wrk_path: "\"/1.0/users/\" .. math.random(1, 10000)".into(),
+                wrk_body: None,
+                path: "/1.0/users/5000".into(),
+                body: None,
+                unique: None,
+                scale: false,
+            },
+            Endpoint {
+                label: "GET /1.0/users/?_page=100&_pagesize=50".into(),
+                method: "GET",
+                wrk_path: "\"/1.0/users/?_page=100&_pagesize=50\"".into(),
+                wrk_body: None,
+                path: "/1.0/users/?_page=100&_pagesize=50".into(),
+                body: None,
+                unique: None,
+                scale: false,
+            },
+            Endpoint {
+                label: format!("GET {hook}"),
+                method: "GET",
+                wrk_path: format!("\"{hook}\""),
+                wrk_body: None,
+                path: hook.clone(),
+                body: None,
+                unique: None,
+                scale: true,
+            },
+            Endpoint {
+                label: format!("GET {search}"),
+                method: "GET",
+                wrk_path: format!("\"{search}\""),
+                wrk_body: None,
+                path: search.clone(),
+                body: None,
+                unique: None,
+                scale: true,
+            },
+            Endpoint {
+                label: format!("POST {recordings} (new cids)"),
+                method: "POST",
+                wrk_path: format!("\"{recordings}\""),
+                wrk_body: Some(
+                    "'{\"cid\": \"bench-' .. run .. '-' .. tid .. '-' .. counter .. '\", \"agent_no\": \"1000\", \"caller\": \"0231000001\", \"start_time\": \"2013-05-28 16:05:59\"}'".into(),
+                ),
+                path: recordings.clone(),
+                body: Some("{\"cid\": \"floor-capture\", \"agent_no\": \"1000\", \"caller\": \"0231000001\", \"start_time\": \"2013-05-28 16:05:59\"}".into()),
+                unique: Some("floor-capture".into()),
+                scale: false,
+            },
+            Endpoint {
+                label: "PUT /1.0/users/<id>".into(),
+                method: "PUT",
+                wrk_path: "\"/1.0/users/\" .. math.random(1, 10000)".into(),
+                wrk_body: Some("'{\"firstname\": \"Bench\", \"lastname\": \"L' .. counter .. '\"}'".into()),
+                path: "/1.0/users/4000".into(),
+                body: Some("{\"firstname\": \"Bench\", \"lastname\": \"Floor\"}".into()),
+                unique: None,
+                scale: false,
+            },
+        ]
+    }
+}
+
+/// Capture each endpoint's statements through an in-process host with a statement log, then
+/// time them bare.
+fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>> {
+    let log: testhost::spin::StatementLog = Arc::new(Mutex::new(Vec::new()));
+    let app = App::load(manifest)?.with_database(db)?.with_statement_log(log.clone());
+    let runtime = tokio::runtime::Runtime::new()?;
+    let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
+    let addr = listener.local_addr()?;
+    runtime.spawn(testhost::serve(app, listener));
+    let mut out = Vec::new();
+    for e in endpoints {
+        log.lock().unwrap().clear();
+        let (status, body) = http(addr, e.method, &e.path, e.body.as_deref())?;
+        if status >= 300 {
+            bail!("{} {}: {status} {}", e.method, e.path, String::from_utf8_lossy(&body));
+        }
+        let statements = log.lock().unwrap().clone();
+        let iterations = if e.method == "GET" { 2000 } else { 300 };
+        out.push(floor::median_ms(db, &statements, iterations, e.unique.as_deref())?);
+    }
+    Ok(out)
+}
+
+/// `testhost up` in a process of its own.
+struct Host {
+    child: Child,
+    addr: SocketAddr,
+}
+
+impl Host {
+    /// Start it and wait for its first answer; returns the time that took, in ms.
+    fn start(root: &Path, db: &Path, fresh: bool) -> Result<(f64, Host)> {
+        if fresh {
+            for suffix in ["", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+        }
+        let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
+        let log = std::fs::File::create(db.with_extension("host.log"))?;
+        let started = Instant::now();
+        let child = Command::new(env!("CARGO_BIN_EXE_testhost"))
+            .args(["up", "--listen", &addr.to_string(), "--db"])
+            .arg(db)
+            .arg("--from")
+            .arg(root.join("spin.toml"))
+            .stdout(Stdio::from(log.try_clone()?))
+            .stderr(Stdio::from(log))
+            .spawn()?;
+        let host = Host { child, addr };
+        loop {
+            if let Ok((status, _)) = http(addr, "GET", "/1.0/users/1", None) {
+                if status == 200 || status == 404 {
+                    return Ok((started.elapsed().as_secs_f64() * 1000.0, host));
+                }
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("testhost did not answer within 2 minutes");
+            }
+            std::thread::sleep(Duration::from_millis(1));
+        }
+    }
+
+    fn base(&self) -> String {
+        format!("http://{}", self.addr)
+    }
+
+    fn peak_rss_mb(&self) -> Result<f64> {
+        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmHWM")?;
+        Ok(kb / 1024.0)
+    }
+}
+
+impl Drop for Host {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// One HTTP/1.1 request on its own connection.
+fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr)?;
+    let body = body.unwrap_or("");
+    write!(
+        stream,
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        body.len()
+    )?;
+    let mut raw = Vec::new();
+    stream.read_to_end(&mut raw)?;
+    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").context("no response")?;
+    let status = std::str::from_utf8(&raw[..head_end])?
+        .split(' ')
+        .nth(1)
+        .context("no status")?
+        .parse()?;
+    Ok((status, raw[head_end + 4..].to_vec()))
+}
