@@ -12,7 +12,7 @@ use http::{HeaderValue, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, Store};
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -21,7 +21,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::manifest::Manifest;
 use crate::routes::Router;
-use crate::spin::{self, ComponentVariables, Sqlite, StatementLog, Variables};
+use crate::spin::{self, ComponentVariables, Connections, Pool, Sqlite, StatementLog, Variables};
 
 /// A request's store data.
 pub struct State {
@@ -70,6 +70,7 @@ pub struct App {
     variables: Variables,
     client_addr: Option<SocketAddr>,
     statement_log: Option<StatementLog>,
+    pool: Option<Arc<Pool>>,
 }
 
 impl App {
@@ -77,9 +78,7 @@ impl App {
     /// when nothing changed). The database is Spin's default, `.spin/sqlite_db.db`.
     pub fn load(manifest_path: &Path) -> Result<Self> {
         let manifest = Manifest::load(manifest_path)?;
-        let mut config = Config::new();
-        config.wasm_component_model(true);
-        let engine = Engine::new(&config)?;
+        let engine = Engine::new(&engine_config())?;
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
@@ -130,6 +129,7 @@ impl App {
             variables: Variables::new(&manifest.variables),
             client_addr: None,
             statement_log: None,
+            pool: None,
         };
         app.with_database(&manifest.default_database())
     }
@@ -145,6 +145,9 @@ impl App {
             .with_context(|| format!("cannot open {}", path.display()))?;
         conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         self.database = Arc::new(path.to_path_buf());
+        if self.pool.is_some() {
+            self.pool = Some(Arc::default());
+        }
         Ok(self)
     }
 
@@ -166,6 +169,16 @@ impl App {
     /// real peer's, so a test on loopback can act as a remote client.
     pub fn with_client_addr(mut self, addr: SocketAddr) -> Self {
         self.client_addr = Some(addr);
+        self
+    }
+
+    /// How `open` gets its connection: [`Connections::New`] (Spin's way, the default) or
+    /// [`Connections::Reuse`] (for the benchmark).
+    pub fn with_connections(mut self, connections: Connections) -> Self {
+        self.pool = match connections {
+            Connections::New => None,
+            Connections::Reuse => Some(Arc::default()),
+        };
         self
     }
 
@@ -238,6 +251,7 @@ impl App {
                 default_path: self.database.clone(),
                 allowed: component.databases.clone(),
                 log: self.statement_log.clone(),
+                pool: self.pool.clone(),
             },
             variables: ComponentVariables {
                 component: component.id.clone(),
@@ -278,6 +292,30 @@ impl App {
             }
         }
     }
+}
+
+/// Spin's engine settings: the pooling instance allocator with Spin's default limits
+/// (spin-core's `Config::default`), which keeps per-request instantiation cheap.
+fn engine_config() -> Config {
+    const MB: usize = 1 << 20;
+    let mut pooling = PoolingAllocationConfig::default();
+    pooling
+        .total_component_instances(1_000)
+        .max_component_instance_size(10 * MB)
+        .max_core_instance_size(10 * MB)
+        .max_core_instances_per_component(200)
+        .max_tables_per_component(20)
+        .table_elements(30_000)
+        .max_memories_per_component(32)
+        .total_memories(1_000)
+        .total_tables(2_000)
+        .max_memory_size(4 << 30)
+        .linear_memory_keep_resident(2 * MB)
+        .table_keep_resident(MB / 2);
+    let mut config = Config::new();
+    config.wasm_component_model(true);
+    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
+    config
 }
 
 /// Serve `app` on `listener` until the task is dropped: HTTP/1.1 with keep-alive, one task

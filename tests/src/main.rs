@@ -4,11 +4,15 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use testhost::spin::Connections;
 use testhost::{App, Manifest};
 
 const USAGE: &str = "usage:
   testhost build [--from spin.toml]
-  testhost up [--from spin.toml] [--listen 127.0.0.1:3000] [--db PATH]";
+  testhost up [--from spin.toml] [--listen 127.0.0.1:3000] [--db PATH] [--sqlite-connections new|reuse]
+
+  --sqlite-connections: `new` (the default) opens a connection for every `open`, as Spin does;
+  `reuse` hands idle connections to the next requests (faster; for benchmarks).";
 
 fn main() -> Result<()> {
     let mut args = std::env::args().skip(1);
@@ -16,6 +20,7 @@ fn main() -> Result<()> {
     let mut manifest = PathBuf::from("spin.toml");
     let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
     let mut db: Option<PathBuf> = None;
+    let mut connections = Connections::New;
     while let Some(flag) = args.next() {
         let mut value = || {
             args.next()
@@ -25,19 +30,31 @@ fn main() -> Result<()> {
             "--from" | "-f" => manifest = value()?.into(),
             "--listen" => listen = value()?.parse().context("--listen wants ADDRESS:PORT")?,
             "--db" => db = Some(value()?.into()),
+            "--sqlite-connections" => {
+                connections = match value()?.as_str() {
+                    "new" => Connections::New,
+                    "reuse" => Connections::Reuse,
+                    other => bail!("--sqlite-connections: `new` or `reuse`, not `{other}`"),
+                }
+            }
             _ => bail!("unknown argument {flag}\n{USAGE}"),
         }
     }
     match command.as_str() {
         "build" => Manifest::load(&manifest)?.build(),
-        "up" => up(&manifest, listen, db),
+        "up" => up(&manifest, listen, db, connections),
         _ => bail!("{USAGE}"),
     }
 }
 
 #[tokio::main]
-async fn up(manifest: &std::path::Path, listen: SocketAddr, db: Option<PathBuf>) -> Result<()> {
-    let mut app = App::load(manifest)?;
+async fn up(
+    manifest: &std::path::Path,
+    listen: SocketAddr,
+    db: Option<PathBuf>,
+    connections: Connections,
+) -> Result<()> {
+    let mut app = App::load(manifest)?.with_connections(connections);
     if let Some(db) = db {
         app = app.with_database(&db)?;
     }

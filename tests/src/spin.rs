@@ -38,6 +38,8 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
 pub struct Sqlite {
     pub default_path: Arc<PathBuf>,
     pub allowed: Arc<[String]>,
+    /// Idle connections to hand out, when connections are reused.
+    pub pool: Option<Arc<Pool>>,
     /// When a test or the benchmark asks for it: every statement the components run, with
     /// its parameters, in order (to check the real statements' query plans, and to time them
     /// bare).
@@ -47,11 +49,50 @@ pub struct Sqlite {
 /// Statements as run: SQL text and bound parameters.
 pub type StatementLog = Arc<Mutex<Vec<(String, Vec<rusqlite::types::Value>)>>>;
 
+/// How `open` gets its SQLite connection.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Connections {
+    /// A new connection for every `open`, as Spin does (the default).
+    New,
+    /// A connection left by an earlier request, rolled back, when one is idle. A component
+    /// sees the same thing (its own connection while it holds it); a request costs less (no
+    /// opening, no schema parsing, statements already prepared). For measuring what the
+    /// components cost beyond Spin's per-request connection.
+    Reuse,
+}
+
+/// Idle connections, for [`Connections::Reuse`].
+#[derive(Default)]
+pub struct Pool {
+    idle: Mutex<Vec<rusqlite::Connection>>,
+}
+
+/// How many idle connections a pool keeps.
+const POOL_SIZE: usize = 64;
+
 /// One `open`: its own SQLite connection, opened lazily at the first statement, as Spin's
-/// in-process SQLite does. Nothing is pooled, so a transaction belongs to one request.
+/// in-process SQLite does, so a transaction belongs to one request.
 pub struct Connection {
     path: Arc<PathBuf>,
     conn: Arc<Mutex<Option<rusqlite::Connection>>>,
+    pool: Option<Arc<Pool>>,
+}
+
+impl Drop for Connection {
+    /// A reused connection goes back to the pool without what the request left open.
+    fn drop(&mut self) {
+        let Some(pool) = &self.pool else { return };
+        let Some(conn) = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take() else {
+            return;
+        };
+        if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
+        if idle.len() < POOL_SIZE {
+            idle.push(conn);
+        }
+    }
 }
 
 /// Spin caps the connections one request may hold open.
@@ -74,6 +115,7 @@ impl sqlite::HostConnection for State {
         let connection = Connection {
             path: self.sqlite.default_path.clone(),
             conn: Arc::new(Mutex::new(None)),
+            pool: self.sqlite.pool.clone(),
         };
         self.open_connections += 1;
         Ok(Ok(self.table.push(connection)?))
@@ -88,7 +130,7 @@ impl sqlite::HostConnection for State {
         let Ok(c) = self.table.get(&connection) else {
             return Ok(Err(sqlite::Error::InvalidConnection));
         };
-        let (path, conn) = (c.path.clone(), c.conn.clone());
+        let (path, conn, pool) = (c.path.clone(), c.conn.clone(), c.pool.clone());
         if let Some(log) = &self.sqlite.log {
             let params = parameters.iter().cloned().map(to_sql).collect();
             log.lock()
@@ -99,7 +141,12 @@ impl sqlite::HostConnection for State {
         let result = tokio::task::spawn_blocking(move || {
             let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
             if guard.is_none() {
-                *guard = Some(rusqlite::Connection::open(path.as_path()).map_err(io)?);
+                let idle =
+                    pool.and_then(|p| p.idle.lock().unwrap_or_else(|e| e.into_inner()).pop());
+                *guard = Some(match idle {
+                    Some(conn) => conn,
+                    None => rusqlite::Connection::open(path.as_path()).map_err(io)?,
+                });
             }
             execute(
                 guard.as_ref().expect("opened above"),

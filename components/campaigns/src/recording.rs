@@ -202,13 +202,15 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
 
 /// 404 when the campaign has no recording with that cid.
 pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
-    let deleted = db.query(
-        "DELETE FROM recordings WHERE campaign_id = ? AND cid = ? RETURNING cid",
-        &params![campaign_id, cid],
-    )?;
-    if deleted.is_empty() {
-        Err(ApiError::NotFound)
-    } else {
-        Ok(())
-    }
+    db.transaction(|| {
+        let deleted = db.query(
+            "DELETE FROM recordings WHERE campaign_id = ? AND cid = ? RETURNING cid",
+            &params![campaign_id, cid],
+        )?;
+        if deleted.is_empty() {
+            Err(ApiError::NotFound)
+        } else {
+            Ok(())
+        }
+    })
 }

@@ -46,7 +46,8 @@ impl Policy {
     /// Does this client pass without credentials?
     pub fn trusts(&self, client: Option<IpAddr>) -> bool {
         let Some(ip) = client else { return false };
-        (self.trust_loopback && ip.is_loopback()) || self.allowed_hosts.iter().any(|c| c.contains(ip))
+        (self.trust_loopback && ip.is_loopback())
+            || self.allowed_hosts.iter().any(|c| c.contains(ip))
     }
 
     fn password(&self, login: &str) -> Option<&str> {
@@ -67,8 +68,12 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     }
     let policy = Policy {
         trust_loopback,
-        allowed_hosts: variable("auth_allowed_hosts").map(|v| parse_hosts(&v)).unwrap_or_default(),
-        accounts: variable("auth_accounts").map(|v| parse_accounts(&v)).unwrap_or_default(),
+        allowed_hosts: variable("auth_allowed_hosts")
+            .map(|v| parse_hosts(&v))
+            .unwrap_or_default(),
+        accounts: variable("auth_accounts")
+            .map(|v| parse_accounts(&v))
+            .unwrap_or_default(),
     };
     if policy.trusts(client) {
         return Ok(());
@@ -98,13 +103,20 @@ pub fn check_digest(policy: &Policy, request: &Credentials, secret: &[u8], now: 
     let Some(algorithm) = Algorithm::named(d.get("algorithm").unwrap_or("MD5")) else {
         return Verdict::Fail;
     };
-    let (Some(login), Some(nonce), Some(uri), Some(response)) =
-        (d.get("username"), d.get("nonce"), d.get("uri"), d.get("response"))
-    else {
+    let (Some(login), Some(nonce), Some(uri), Some(response)) = (
+        d.get("username"),
+        d.get("nonce"),
+        d.get("uri"),
+        d.get("response"),
+    ) else {
         return Verdict::Fail;
     };
     let (nc, cnonce) = (d.get("nc").unwrap_or(""), d.get("cnonce").unwrap_or(""));
-    if d.get("realm") != Some(REALM) || d.get("qop") != Some("auth") || nc.is_empty() || cnonce.is_empty() {
+    if d.get("realm") != Some(REALM)
+        || d.get("qop") != Some("auth")
+        || nc.is_empty()
+        || cnonce.is_empty()
+    {
         return Verdict::Fail;
     }
     if uri != request.uri {
@@ -119,7 +131,11 @@ pub fn check_digest(policy: &Policy, request: &Credentials, secret: &[u8], now: 
     let ha1 = algorithm.hex(&format!("{login}:{REALM}:{password}"));
     let ha2 = algorithm.hex(&format!("{}:{uri}", request.method));
     let expected = algorithm.hex(&format!("{ha1}:{nonce}:{nc}:{cnonce}:auth:{ha2}"));
-    if !constant_time_eq(expected.as_bytes(), response.to_ascii_lowercase().as_bytes()) || known.is_none() {
+    if !constant_time_eq(
+        expected.as_bytes(),
+        response.to_ascii_lowercase().as_bytes(),
+    ) || known.is_none()
+    {
         return Verdict::Fail;
     }
     if issued > now + 60 {
@@ -203,17 +219,27 @@ fn nonce_secret() -> Result<Vec<u8>, ApiError> {
         return Ok(secret.into_bytes());
     }
     let db = Db::open()?;
-    let fresh = hex(&wasi::random::random::get_random_bytes(32));
-    db.execute(
-        "INSERT OR IGNORE INTO settings (name, value) VALUES ('auth_nonce_secret', ?)",
-        &params![fresh],
-    )?;
-    let rows = db.query("SELECT value FROM settings WHERE name = 'auth_nonce_secret'", &[])?;
-    let secret = rows
-        .first()
-        .ok_or_else(|| ApiError::internal("no nonce secret"))?
-        .text("value")?;
-    Ok(secret.into_bytes())
+    let stored = || -> Result<Option<Vec<u8>>, ApiError> {
+        let rows = db.query(
+            "SELECT value FROM settings WHERE name = 'auth_nonce_secret'",
+            &[],
+        )?;
+        Ok(match rows.first() {
+            Some(row) => Some(row.text("value")?.into_bytes()),
+            None => None,
+        })
+    };
+    if let Some(secret) = stored()? {
+        return Ok(secret);
+    }
+    db.transaction(|| {
+        let fresh = hex(&wasi::random::random::get_random_bytes(32));
+        db.execute(
+            "INSERT OR IGNORE INTO settings (name, value) VALUES ('auth_nonce_secret', ?)",
+            &params![fresh],
+        )?;
+        stored()?.ok_or_else(|| ApiError::internal("no nonce secret"))
+    })
 }
 
 /// A Spin variable; one that is not set counts as absent.
@@ -249,12 +275,18 @@ pub struct Cidr {
 impl Cidr {
     pub fn parse(text: &str) -> Option<Self> {
         let (ip, prefix) = match text.trim().split_once('/') {
-            Some((ip, p)) => (ip.trim().parse::<IpAddr>().ok()?, Some(p.trim().parse::<u8>().ok()?)),
+            Some((ip, p)) => (
+                ip.trim().parse::<IpAddr>().ok()?,
+                Some(p.trim().parse::<u8>().ok()?),
+            ),
             None => (text.trim().parse::<IpAddr>().ok()?, None),
         };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Self { network: ip, prefix })
+        (prefix <= max).then_some(Self {
+            network: ip,
+            prefix,
+        })
     }
 
     pub fn contains(&self, ip: IpAddr) -> bool {
@@ -303,7 +335,8 @@ impl DigestResponse {
         let mut chars = rest.chars().peekable();
         loop {
             while chars.next_if(|c| c.is_whitespace() || *c == ',').is_some() {}
-            let key: String = std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
+            let key: String =
+                std::iter::from_fn(|| chars.next_if(|c| *c != '=' && *c != ',')).collect();
             if key.trim().is_empty() {
                 break;
             }
@@ -319,7 +352,10 @@ impl DigestResponse {
                 }
                 v
             } else {
-                std::iter::from_fn(|| chars.next_if(|c| *c != ',')).collect::<String>().trim().to_string()
+                std::iter::from_fn(|| chars.next_if(|c| *c != ','))
+                    .collect::<String>()
+                    .trim()
+                    .to_string()
             };
             params.push((key.trim().to_ascii_lowercase(), value));
         }
@@ -327,7 +363,10 @@ impl DigestResponse {
     }
 
     pub fn get(&self, key: &str) -> Option<&str> {
-        self.params.iter().find(|(k, _)| k == key).map(|(_, v)| v.as_str())
+        self.params
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|(_, v)| v.as_str())
     }
 }
 
@@ -359,7 +398,14 @@ mod tests {
     }
 
     /// What a client computes.
-    fn answer(a: Algorithm, login: &str, password: &str, method: &str, uri: &str, nonce: &str) -> String {
+    fn answer(
+        a: Algorithm,
+        login: &str,
+        password: &str,
+        method: &str,
+        uri: &str,
+        nonce: &str,
+    ) -> String {
         let ha1 = a.hex(&format!("{login}:{REALM}:{password}"));
         let ha2 = a.hex(&format!("{method}:{uri}"));
         let response = a.hex(&format!("{ha1}:{nonce}:00000001:abc:auth:{ha2}"));
@@ -395,7 +441,10 @@ mod tests {
         assert!(!p.trusts(ip("192.0.2.8:1")));
         assert!(!p.trusts(ip("[2001:db9::5]:1")));
         assert!(!p.trusts(None));
-        let behind_proxy = Policy { trust_loopback: false, ..policy() };
+        let behind_proxy = Policy {
+            trust_loopback: false,
+            ..policy()
+        };
         assert!(!behind_proxy.trusts(ip("127.0.0.1:1")));
     }
 
@@ -405,7 +454,9 @@ mod tests {
         assert!(c.contains("192.168.1.128".parse().unwrap()));
         assert!(c.contains("192.168.1.255".parse().unwrap()));
         assert!(!c.contains("192.168.1.127".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0").unwrap().contains("8.8.8.8".parse().unwrap()));
+        assert!(Cidr::parse("0.0.0.0/0")
+            .unwrap()
+            .contains("8.8.8.8".parse().unwrap()));
         assert!(Cidr::parse("1.2.3.4/33").is_none());
         assert!(Cidr::parse("nonsense").is_none());
     }
@@ -414,7 +465,10 @@ mod tests {
     fn accounts() {
         assert_eq!(
             parse_accounts(" admin:s3cr:t ,x:,:nologin, bad"),
-            vec![("admin".to_string(), "s3cr:t".to_string()), ("x".to_string(), String::new())]
+            vec![
+                ("admin".to_string(), "s3cr:t".to_string()),
+                ("x".to_string(), String::new())
+            ]
         );
     }
 
@@ -423,7 +477,11 @@ mod tests {
         let nonce = make_nonce(SECRET, NOW);
         for a in [Algorithm::Md5, Algorithm::Sha256] {
             let h = answer(a, "admin", "s3cr:t", "GET", "/1.0/users/?_page=1", &nonce);
-            assert_eq!(verdict(&h, "GET", "/1.0/users/?_page=1", NOW + 10), Verdict::Pass, "{a:?}");
+            assert_eq!(
+                verdict(&h, "GET", "/1.0/users/?_page=1", NOW + 10),
+                Verdict::Pass,
+                "{a:?}"
+            );
         }
     }
 
@@ -433,21 +491,103 @@ mod tests {
         let good = |a| answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &nonce);
         let a = Algorithm::Sha256;
         for (header, method, uri, now) in [
-            (answer(a, "admin", "wrong", "GET", "/1.0/users/", &nonce), "GET", "/1.0/users/", NOW),
-            (answer(a, "nobody", "s3cr:t", "GET", "/1.0/users/", &nonce), "GET", "/1.0/users/", NOW),
+            (
+                answer(a, "admin", "wrong", "GET", "/1.0/users/", &nonce),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                answer(a, "nobody", "s3cr:t", "GET", "/1.0/users/", &nonce),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
             (good(a), "DELETE", "/1.0/users/", NOW),
             (good(a), "GET", "/1.0/voicemails/", NOW),
-            (answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &nonce.replace('.', ".0")), "GET", "/1.0/users/", NOW),
-            (answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &make_nonce(b"other", NOW)), "GET", "/1.0/users/", NOW),
-            (answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &format!("{}.{}", NOW + 1, &nonce[11..])), "GET", "/1.0/users/", NOW),
-            (good(a).replace("qop=auth", "qop=auth-int"), "GET", "/1.0/users/", NOW),
-            (good(a).replace("XivoRealm", "Other"), "GET", "/1.0/users/", NOW),
-            (good(a).replace("SHA-256", "SHA-512"), "GET", "/1.0/users/", NOW),
-            ("Basic YWRtaW46czNjcjp0".to_string(), "GET", "/1.0/users/", NOW),
+            (
+                answer(
+                    a,
+                    "admin",
+                    "s3cr:t",
+                    "GET",
+                    "/1.0/users/",
+                    &nonce.replace('.', ".0"),
+                ),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                answer(
+                    a,
+                    "admin",
+                    "s3cr:t",
+                    "GET",
+                    "/1.0/users/",
+                    &make_nonce(b"other", NOW),
+                ),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                answer(
+                    a,
+                    "admin",
+                    "s3cr:t",
+                    "GET",
+                    "/1.0/users/",
+                    &format!("{}.{}", NOW + 1, &nonce[11..]),
+                ),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                good(a).replace("qop=auth", "qop=auth-int"),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                good(a).replace("XivoRealm", "Other"),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                good(a).replace("SHA-256", "SHA-512"),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
+            (
+                "Basic YWRtaW46czNjcjp0".to_string(),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
             ("Digest garbage".to_string(), "GET", "/1.0/users/", NOW),
-            (answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &make_nonce(SECRET, NOW + 3600)), "GET", "/1.0/users/", NOW),
+            (
+                answer(
+                    a,
+                    "admin",
+                    "s3cr:t",
+                    "GET",
+                    "/1.0/users/",
+                    &make_nonce(SECRET, NOW + 3600),
+                ),
+                "GET",
+                "/1.0/users/",
+                NOW,
+            ),
         ] {
-            assert_eq!(verdict(&header, method, uri, now), Verdict::Fail, "{header} {method} {uri}");
+            assert_eq!(
+                verdict(&header, method, uri, now),
+                Verdict::Fail,
+                "{header} {method} {uri}"
+            );
         }
     }
 
@@ -455,10 +595,27 @@ mod tests {
     fn an_expired_nonce_is_stale_only_when_the_answer_is_right() {
         let nonce = make_nonce(SECRET, NOW);
         let later = NOW + NONCE_LIFETIME_SECS + 1;
-        let right = answer(Algorithm::Md5, "admin", "s3cr:t", "GET", "/1.0/users/", &nonce);
-        assert_eq!(verdict(&right, "GET", "/1.0/users/", NOW + NONCE_LIFETIME_SECS), Verdict::Pass);
+        let right = answer(
+            Algorithm::Md5,
+            "admin",
+            "s3cr:t",
+            "GET",
+            "/1.0/users/",
+            &nonce,
+        );
+        assert_eq!(
+            verdict(&right, "GET", "/1.0/users/", NOW + NONCE_LIFETIME_SECS),
+            Verdict::Pass
+        );
         assert_eq!(verdict(&right, "GET", "/1.0/users/", later), Verdict::Stale);
-        let wrong = answer(Algorithm::Md5, "admin", "nope", "GET", "/1.0/users/", &nonce);
+        let wrong = answer(
+            Algorithm::Md5,
+            "admin",
+            "nope",
+            "GET",
+            "/1.0/users/",
+            &nonce,
+        );
         assert_eq!(verdict(&wrong, "GET", "/1.0/users/", later), Verdict::Fail);
     }
 
@@ -466,15 +623,21 @@ mod tests {
     fn challenges_sha256_first() {
         let c = challenges(SECRET, NOW, false);
         assert_eq!(c.len(), 2);
-        assert!(c[0].starts_with("Digest realm=\"XivoRealm\", qop=\"auth\", algorithm=SHA-256, nonce=\""));
+        assert!(c[0]
+            .starts_with("Digest realm=\"XivoRealm\", qop=\"auth\", algorithm=SHA-256, nonce=\""));
         assert!(c[1].contains("algorithm=MD5"));
         assert!(!c[0].contains("stale"));
-        assert!(challenges(SECRET, NOW, true).iter().all(|c| c.ends_with(", stale=true")));
+        assert!(challenges(SECRET, NOW, true)
+            .iter()
+            .all(|c| c.ends_with(", stale=true")));
     }
 
     #[test]
     fn header_parsing() {
-        let d = DigestResponse::parse(r#"Digest username="a\"b", realm="XivoRealm",nc=00000001 , uri="/x?a=1,2""#).unwrap();
+        let d = DigestResponse::parse(
+            r#"Digest username="a\"b", realm="XivoRealm",nc=00000001 , uri="/x?a=1,2""#,
+        )
+        .unwrap();
         assert_eq!(d.get("username"), Some("a\"b"));
         assert_eq!(d.get("nc"), Some("00000001"));
         assert_eq!(d.get("uri"), Some("/x?a=1,2"));

@@ -15,13 +15,13 @@ pub struct Db {
 }
 
 impl Db {
-    /// Open the `default` database with foreign keys enforced, bringing its schema up to date.
+    /// Open the `default` database, bringing its schema up to date. A read costs one check
+    /// (`PRAGMA user_version`) besides its own statements; what only writes need is set by
+    /// [`Db::transaction`].
     pub fn open() -> Result<Self, ApiError> {
         let db = Self {
             conn: Connection::open_default()?,
         };
-        db.execute("PRAGMA foreign_keys = ON", &[])?;
-        db.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
         migrations::ensure(&db)?;
         Ok(db)
     }
@@ -47,10 +47,17 @@ impl Db {
     /// than fail): it commits when `work` succeeds, and rolls back, changing nothing, when it
     /// fails. A request that dies half-way also changes nothing: its connection closes with
     /// the transaction open, and SQLite rolls it back.
+    ///
+    /// Foreign keys (cascades, `SET NULL`) and the busy timeout are per connection, and Spin
+    /// opens a new connection for every `open`, so they are set here, before each write (the
+    /// foreign-key pragma does nothing inside a transaction). Reads rely on the host's busy
+    /// timeout (Spin's is 5 s).
     pub fn transaction<T>(
         &self,
         work: impl FnOnce() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.execute("PRAGMA foreign_keys = ON", &[])?;
+        self.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
         self.execute("BEGIN IMMEDIATE", &[])?;
         match work() {
             Ok(value) => {

@@ -12,7 +12,12 @@ pub type Statements = Vec<(String, Vec<Value>)>;
 
 /// Median time of one replay of `statements`, in milliseconds. `unique` rewrites a text
 /// parameter equal to it into a fresh value per replay (a new cid for each insert).
-pub fn median_ms(db: &Path, statements: &Statements, iterations: usize, unique: Option<&str>) -> Result<f64> {
+pub fn median_ms(
+    db: &Path,
+    statements: &Statements,
+    iterations: usize,
+    unique: Option<&str>,
+) -> Result<f64> {
     let conn = Connection::open(db)?;
     let mut times = Vec::with_capacity(iterations);
     for i in 0..iterations + iterations / 10 {
@@ -21,7 +26,9 @@ pub fn median_ms(db: &Path, statements: &Statements, iterations: usize, unique: 
             let params: Vec<Value> = params
                 .iter()
                 .map(|p| match (p, unique) {
-                    (Value::Text(t), Some(u)) if t == u => Value::Text(format!("floor-{}-{i}", std::process::id())),
+                    (Value::Text(t), Some(u)) if t == u => {
+                        Value::Text(format!("floor-{}-{i}", std::process::id()))
+                    }
                     _ => p.clone(),
                 })
                 .collect();

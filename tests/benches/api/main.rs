@@ -24,13 +24,23 @@ use testhost::{App, Manifest};
 const SECONDS: u32 = 5;
 
 fn main() -> Result<()> {
-    let args: Vec<String> = std::env::args().skip(1).filter(|a| !a.starts_with("--")).collect();
+    let args: Vec<String> = std::env::args()
+        .skip(1)
+        .filter(|a| !a.starts_with("--"))
+        .collect();
     if args.first().map(String::as_str) == Some("seed") {
         let db = PathBuf::from(args.get(1).context("seed PATH [RECORDINGS]")?);
-        let recordings = args.get(2).map(|r| r.parse()).transpose()?.unwrap_or(Scale::FULL.recordings);
+        let recordings = args
+            .get(2)
+            .map(|r| r.parse())
+            .transpose()?
+            .unwrap_or(Scale::FULL.recordings);
         return seed::seed(&db, Scale::FULL.with_recordings(recordings));
     }
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).parent().unwrap().to_path_buf();
+    let root = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .unwrap()
+        .to_path_buf();
     let manifest_path = root.join("spin.toml");
     let manifest = Manifest::load(&manifest_path)?;
     manifest.build()?;
@@ -50,10 +60,11 @@ fn main() -> Result<()> {
     // cache), then seeded, then served again (warm start).
     let large = dir.join("large.db");
     let _ = std::fs::remove_dir_all(root.join("target").join("testhost-cache"));
-    let (cold_ms, host) = Host::start(&root, &large, true)?;
+    let (cold_ms, host) = Host::start(&root, &large, true, "new")?;
     drop(host);
     seed::seed(&large, Scale::FULL)?;
-    let (warm_ms, host) = Host::start(&root, &large, false)?;
+    let (warm_ms, host) = Host::start(&root, &large, false, "new")?;
+    drop(host);
     writeln!(
         report,
         "\nFrom `testhost up` to the first answered request: {cold_ms:.0} ms cold (compiling the \
@@ -62,86 +73,122 @@ fn main() -> Result<()> {
 
     let targets = Targets::find(&large)?;
     let endpoints = targets.endpoints();
-    let mut rows = Vec::new();
-    for e in &endpoints {
-        let script = load::script(&dir, e.name_slug(), e.method, &e.wrk_path, e.wrk_body.as_deref())?;
-        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
-        let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
-        let sixteen = load::wrk(&host.base(), &script, 16, SECONDS, "c16")?;
-        rows.push((e, one, sixteen));
-    }
-    let peak_mb = host.peak_rss_mb()?;
-    drop(host);
-
-    // The floor of each request, on the same database.
     let large_floors = floors(&manifest_path, &large, &endpoints)?;
-
     writeln!(
         report,
-        "\n{} users, {} agents, {} queues, {} campaigns, {} recordings; wrk, {SECONDS} s a run, \
-         over loopback; floor: the request's own SQL statements replayed on rusqlite (median).\n",
+        "\n{} users, {} agents, {} queues, {} campaigns, {} recordings; wrk over loopback, {SECONDS} s \
+         a run, after a 1 s warm-up; SQL floor: the request's own statements replayed on rusqlite \
+         over the same database, one open connection (median).",
         Scale::FULL.users, Scale::FULL.agents, Scale::FULL.queues, Scale::FULL.campaigns, Scale::FULL.recordings
     )?;
-    writeln!(
-        report,
-        "| request | req/s (1 conn) | p50 | p99 | req/s (16 conns) | p50 | p99 | SQL floor p50 | HTTP ÷ floor (p50, 1 conn) | errors |"
-    )?;
-    writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
-    for ((e, one, sixteen), floor) in rows.iter().zip(&large_floors) {
+    let mut large_rows = Vec::new();
+    for (mode, title) in [
+        (
+            "new",
+            "a new SQLite connection for every request, as Spin does",
+        ),
+        (
+            "reuse",
+            "SQLite connections reused across requests (`--sqlite-connections reuse`)",
+        ),
+    ] {
+        let (_, host) = Host::start(&root, &large, false, mode)?;
+        let rows = run_all(&host, &dir, &endpoints)?;
+        let peak_mb = host.peak_rss_mb()?;
+        drop(host);
         writeln!(
             report,
-            "| `{}` | {:.0} | {:.3} ms | {:.3} ms | {:.0} | {:.3} ms | {:.3} ms | {:.3} ms | {:.1}× | {} |",
-            e.label,
-            one.rps,
-            one.p50_ms,
-            one.p99_ms,
-            sixteen.rps,
-            sixteen.p50_ms,
-            sixteen.p99_ms,
-            floor,
-            one.p50_ms / floor,
-            one.errors + sixteen.errors
+            "\n**Host: {title}.** Peak memory (VmHWM) over these runs: {peak_mb:.0} MB.\n"
         )?;
+        writeln!(
+            report,
+            "| request | req/s (1 conn) | p50 | p99 | req/s (16 conns) | p50 | p99 | SQL floor p50 | HTTP ÷ floor (p50, 1 conn) | errors |"
+        )?;
+        writeln!(report, "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|")?;
+        for ((e, (one, sixteen)), floor) in endpoints.iter().zip(&rows).zip(&large_floors) {
+            writeln!(
+                report,
+                "| `{}` | {:.0} | {:.3} ms | {:.3} ms | {:.0} | {:.3} ms | {:.3} ms | {:.3} ms | {:.1}× | {} |",
+                e.label,
+                one.rps,
+                one.p50_ms,
+                one.p99_ms,
+                sixteen.rps,
+                sixteen.p50_ms,
+                sixteen.p99_ms,
+                floor,
+                one.p50_ms / floor,
+                one.errors + sixteen.errors
+            )?;
+        }
+        large_rows.push((mode, rows));
     }
-    writeln!(report, "\nHost peak memory (VmHWM) after every run above: {peak_mb:.0} MB.")?;
 
     // Scale: the same two reads over 10,000 recordings.
     let small = dir.join("small.db");
-    let (_, host) = Host::start(&root, &small, true)?;
+    let (_, host) = Host::start(&root, &small, true, "new")?;
     drop(host);
     seed::seed(&small, Scale::FULL.with_recordings(10_000))?;
-    let (_, host) = Host::start(&root, &small, false)?;
     let small_targets = Targets::find(&small)?;
     let small_endpoints = small_targets.endpoints();
     let small_floors = floors(&manifest_path, &small, &small_endpoints)?;
     writeln!(
         report,
-        "\n| at scale (1 conn) | p50, 10,000 recordings | p50, 1,000,000 | ratio | floor, 10,000 | floor, 1,000,000 |\n|---|---:|---:|---:|---:|---:|"
+        "\n| at scale: p50 at 1 conn | host | 10,000 recordings | 1,000,000 | ratio | SQL floor, 10,000 | 1,000,000 |\n|---|---|---:|---:|---:|---:|---:|"
     )?;
-    for (i, e) in small_endpoints.iter().enumerate() {
-        if !e.scale {
-            continue;
+    for (mode, large_run) in &large_rows {
+        let (_, host) = Host::start(&root, &small, false, mode)?;
+        for (i, e) in small_endpoints.iter().enumerate().filter(|(_, e)| e.scale) {
+            let script = load::script(
+                &dir,
+                e.name_slug(),
+                e.method,
+                &e.wrk_path,
+                e.wrk_body.as_deref(),
+            )?;
+            load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+            let small_run = load::wrk(&host.base(), &script, 1, SECONDS, "scale")?;
+            let large_p50 = large_run[i].0.p50_ms;
+            writeln!(
+                report,
+                "| `{}` | {mode} | {:.3} ms | {:.3} ms | {:.2}× | {:.3} ms | {:.3} ms |",
+                e.label.split('?').next().unwrap_or(&e.label),
+                small_run.p50_ms,
+                large_p50,
+                large_p50 / small_run.p50_ms,
+                small_floors[i],
+                large_floors[i]
+            )?;
         }
-        let script = load::script(&dir, e.name_slug(), e.method, &e.wrk_path, e.wrk_body.as_deref())?;
-        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
-        let small_run = load::wrk(&host.base(), &script, 1, SECONDS, "scale")?;
-        let large_run = &rows[i].1;
-        writeln!(
-            report,
-            "| `{}` | {:.3} ms | {:.3} ms | {:.2}× | {:.3} ms | {:.3} ms |",
-            e.label,
-            small_run.p50_ms,
-            large_run.p50_ms,
-            large_run.p50_ms / small_run.p50_ms,
-            small_floors[i],
-            large_floors[i]
-        )?;
+        drop(host);
     }
-    drop(host);
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
     Ok(())
+}
+
+/// Every endpoint at 1 and at 16 connections.
+fn run_all(
+    host: &Host,
+    dir: &Path,
+    endpoints: &[Endpoint],
+) -> Result<Vec<(load::Measured, load::Measured)>> {
+    let mut rows = Vec::new();
+    for e in endpoints {
+        let script = load::script(
+            dir,
+            e.name_slug(),
+            e.method,
+            &e.wrk_path,
+            e.wrk_body.as_deref(),
+        )?;
+        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+        let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
+        let sixteen = load::wrk(&host.base(), &script, 16, SECONDS, "c16")?;
+        rows.push((one, sixteen));
+    }
+    Ok(rows)
 }
 
 /// One request the benchmark makes.
@@ -187,12 +234,22 @@ impl Targets {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
-        Ok(Self { queue, search_campaign, search_key })
+        Ok(Self {
+            queue,
+            search_campaign,
+            search_key,
+        })
     }
 
     fn endpoints(&self) -> Vec<Endpoint> {
-        let hook = format!("/1.0/recording_campaigns/?activated=true&queue_id={}&running=true", self.queue);
-        let search = format!("/1.0/recording_campaigns/{}/search?key={}", self.search_campaign, self.search_key);
+        let hook = format!(
+            "/1.0/recording_campaigns/?activated=true&queue_id={}&running=true",
+            self.queue
+        );
+        let search = format!(
+            "/1.0/recording_campaigns/{}/search?key={}",
+            self.search_campaign, self.search_key
+        );
         let recordings = format!("/1.0/recording_campaigns/{}/", self.search_campaign);
         vec![
             Endpoint {
@@ -265,7 +322,9 @@ impl Targets {
 /// time them bare.
 fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>> {
     let log: testhost::spin::StatementLog = Arc::new(Mutex::new(Vec::new()));
-    let app = App::load(manifest)?.with_database(db)?.with_statement_log(log.clone());
+    let app = App::load(manifest)?
+        .with_database(db)?
+        .with_statement_log(log.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
     let addr = listener.local_addr()?;
@@ -275,11 +334,21 @@ fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>
         log.lock().unwrap().clear();
         let (status, body) = http(addr, e.method, &e.path, e.body.as_deref())?;
         if status >= 300 {
-            bail!("{} {}: {status} {}", e.method, e.path, String::from_utf8_lossy(&body));
+            bail!(
+                "{} {}: {status} {}",
+                e.method,
+                e.path,
+                String::from_utf8_lossy(&body)
+            );
         }
         let statements = log.lock().unwrap().clone();
         let iterations = if e.method == "GET" { 2000 } else { 300 };
-        out.push(floor::median_ms(db, &statements, iterations, e.unique.as_deref())?);
+        out.push(floor::median_ms(
+            db,
+            &statements,
+            iterations,
+            e.unique.as_deref(),
+        )?);
     }
     Ok(out)
 }
@@ -292,7 +361,7 @@ struct Host {
 
 impl Host {
     /// Start it and wait for its first answer; returns the time that took, in ms.
-    fn start(root: &Path, db: &Path, fresh: bool) -> Result<(f64, Host)> {
+    fn start(root: &Path, db: &Path, fresh: bool, connections: &str) -> Result<(f64, Host)> {
         if fresh {
             for suffix in ["", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
@@ -306,6 +375,7 @@ impl Host {
             .arg(db)
             .arg("--from")
             .arg(root.join("spin.toml"))
+            .args(["--sqlite-connections", connections])
             .stdout(Stdio::from(log.try_clone()?))
             .stderr(Stdio::from(log))
             .spawn()?;
@@ -357,7 +427,10 @@ fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Resul
     )?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
-    let head_end = raw.windows(4).position(|w| w == b"\r\n\r\n").context("no response")?;
+    let head_end = raw
+        .windows(4)
+        .position(|w| w == b"\r\n\r\n")
+        .context("no response")?;
     let status = std::str::from_utf8(&raw[..head_end])?
         .split(' ')
         .nth(1)

@@ -37,7 +37,10 @@ struct Lcg(u64);
 
 impl Lcg {
     fn next(&mut self, below: i64) -> i64 {
-        self.0 = self.0.wrapping_mul(6364136223846793005).wrapping_add(1442695040888963407);
+        self.0 = self
+            .0
+            .wrapping_mul(6364136223846793005)
+            .wrapping_add(1442695040888963407);
         ((self.0 >> 33) % below as u64) as i64
     }
 }
@@ -61,7 +64,11 @@ pub fn seed(db: &Path, scale: Scale) -> Result<()> {
     {
         let mut q = tx.prepare("INSERT INTO queues (name, displayname, number, context) VALUES (?1, ?2, ?3, 'default')")?;
         for i in 0..scale.queues {
-            q.execute(params![format!("queue_{i}"), format!("Queue {i}"), format!("3{i:03}")])?;
+            q.execute(params![
+                format!("queue_{i}"),
+                format!("Queue {i}"),
+                format!("3{i:03}")
+            ])?;
         }
         let mut a = tx.prepare("INSERT INTO agents (firstname, lastname, number, context) VALUES (?1, 'Agent', ?2, 'default')")?;
         for i in 0..scale.agents {
@@ -76,11 +83,23 @@ pub fn seed(db: &Path, scale: Scale) -> Result<()> {
         for i in 0..scale.users {
             let (first, last) = (format!("First{i}"), format!("Last{i}"));
             let voicemail: Option<i64> = if i % 4 == 0 {
-                Some(vm.query_row(params![format!("{first} {last}"), format!("{}", 50_000 + i)], |r| r.get(0))?)
+                Some(vm.query_row(
+                    params![format!("{first} {last}"), format!("{}", 50_000 + i)],
+                    |r| r.get(0),
+                )?)
             } else {
                 None
             };
-            let id: i64 = u.query_row(params![first, last, format!("{first} {last}"), format!("user{i}"), voicemail], |r| r.get(0))?;
+            let id: i64 = u.query_row(
+                params![
+                    first,
+                    last,
+                    format!("{first} {last}"),
+                    format!("user{i}"),
+                    voicemail
+                ],
+                |r| r.get(0),
+            )?;
             if i % 2 == 0 {
                 l.execute(params![id, format!("{}", 40_000 + i)])?;
             }
@@ -98,7 +117,15 @@ pub fn seed(db: &Path, scale: Scale) -> Result<()> {
             // Slot k of its queue: [3k, 3k + 3) days from (now - 3 * per_queue / 2 days).
             let start = 3 * k - 3 * per_queue / 2;
             let (id, start_date): (i64, String) = c.query_row(
-                params![format!("campaign_{i}"), i % 10 != 9, format!("campaign-{i}-"), queue, now, start, start + 3],
+                params![
+                    format!("campaign_{i}"),
+                    i % 10 != 9,
+                    format!("campaign-{i}-"),
+                    queue,
+                    now,
+                    start,
+                    start + 3
+                ],
                 |r| Ok((r.get(0)?, r.get(1)?)),
             )?;
             campaigns.push((id, start_date));
@@ -127,7 +154,11 @@ pub fn seed(db: &Path, scale: Scale) -> Result<()> {
     }
     tx.commit()?;
     conn.execute_batch("PRAGMA wal_checkpoint(TRUNCATE);")?;
-    eprintln!("seeded {} with {scale:?} in {:.1?}", db.display(), started.elapsed());
+    eprintln!(
+        "seeded {} with {scale:?} in {:.1?}",
+        db.display(),
+        started.elapsed()
+    );
     Ok(())
 }
 

@@ -264,7 +264,12 @@ fn deleting_an_agent_with_recordings_is_412_through_the_api() {
 fn plans(s: &Server, log: &StatementLog, path: &str) -> Vec<(String, String)> {
     log.lock().unwrap().clear();
     s.get(path).expect(200);
-    let statements: Vec<String> = log.lock().unwrap().iter().map(|(sql, _)| sql.clone()).collect();
+    let statements: Vec<String> = log
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(sql, _)| sql.clone())
+        .collect();
     let conn = s.sql();
     statements
         .into_iter()
