@@ -117,17 +117,16 @@ impl Resource for Agent {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<Agent>, ApiError> {
-        let rows = db.query(&format!("{SELECT} WHERE id = ?"), &params![id])?;
-        rows.first().map(|r| read(&r)).transpose()
+        db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
     }
 
     /// `number` is unique: a taken one is an incorrect parameter.
     fn check(db: &Db, a: &Agent, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
         reject_keys(changes, |key| match key {
-            "number" => Ok(db.count(
+            "number" => Ok(db.exists(
                 "SELECT COUNT(*) FROM agents WHERE number = ? AND id IS NOT ?",
                 &params![a.number, id],
-            )? > 0),
+            )?),
             _ => Ok(false),
         })
     }
@@ -154,11 +153,10 @@ impl Resource for Agent {
 
     /// 412 while recordings name the agent; users that name it lose it (`agentid` null).
     fn delete(db: &Db, id: i64, _: &Agent, _: &Query) -> Result<(), ApiError> {
-        if db.count(
+        if db.exists(
             "SELECT COUNT(*) FROM recordings WHERE agent_id = ?",
             &params![id],
-        )? > 0
-        {
+        )? {
             return Err(ApiError::precondition_failed(
                 "Cannot remove an agent who has recordings. Delete the recordings first.",
             ));

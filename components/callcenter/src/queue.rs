@@ -135,17 +135,16 @@ impl Resource for Queue {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<Queue>, ApiError> {
-        let rows = db.query(&format!("{SELECT} WHERE id = ?"), &params![id])?;
-        rows.first().map(|r| read(&r)).transpose()
+        db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
     }
 
     /// `name` is unique: a taken one is an incorrect parameter.
     fn check(db: &Db, q: &Queue, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
         reject_keys(changes, |key| match key {
-            "name" => Ok(db.count(
+            "name" => Ok(db.exists(
                 "SELECT COUNT(*) FROM queues WHERE name = ? AND id IS NOT ?",
                 &params![q.name, id],
-            )? > 0),
+            )?),
             _ => Ok(false),
         })
     }

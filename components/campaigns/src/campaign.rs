@@ -210,8 +210,7 @@ pub fn list(
 }
 
 pub fn get(db: &Db, id: i64) -> Result<Option<Campaign>, ApiError> {
-    let rows = db.query(&format!("{SELECT} WHERE c.id = ?"), &params![id])?;
-    rows.first().map(|r| read(&r)).transpose()
+    db.query_one(&format!("{SELECT} WHERE c.id = ?"), &params![id], read)
 }
 
 /// Create from the checked keys of a body; missing dates are today at 00:00:00. Checked and
@@ -252,11 +251,10 @@ pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiEr
 pub fn delete(db: &Db, id: i64) -> Result<(), ApiError> {
     db.transaction(|| {
         get(db, id)?.ok_or(ApiError::NotFound)?;
-        if db.count(
+        if db.exists(
             "SELECT COUNT(*) FROM recordings WHERE campaign_id = ?",
             &params![id],
-        )? > 0
-        {
+        )? {
             return Err(ApiError::precondition_failed("campaign_not_empty"));
         }
         db.execute("DELETE FROM recording_campaigns WHERE id = ?", &params![id])
@@ -306,7 +304,7 @@ fn validate(db: &Db, c: &mut Campaign, id: Option<i64>) -> Result<(), ApiError> 
         ));
     }
     if let Some(queue) = c.queue_id {
-        if db.count("SELECT COUNT(*) FROM queues WHERE id = ?", &params![queue])? == 0 {
+        if !db.exists("SELECT COUNT(*) FROM queues WHERE id = ?", &params![queue])? {
             return Err(ApiError::incorrect_parameters(&["queue_id"]));
         }
     }

@@ -143,11 +143,10 @@ fn page_of(
     mut values: Vec<SqlValue>,
     page: Option<Pagination>,
 ) -> Result<List<Recording>, ApiError> {
-    if db.count(
+    if !db.exists(
         "SELECT COUNT(*) FROM recording_campaigns WHERE id = ?",
         &params![campaign_id],
-    )? == 0
-    {
+    )? {
         return Err(ApiError::NotFound);
     }
     let total = db.count(
@@ -176,11 +175,10 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
         Some(row) => row.int("id")?,
         None => return Err(ApiError::bad_request("No such agent")),
     };
-    if db.count(
+    if db.exists(
         "SELECT COUNT(*) FROM recordings WHERE cid = ?",
         &params![new.cid],
-    )? > 0
-    {
+    )? {
         return Err(ApiError::incorrect_parameters(&["cid"]));
     }
     db.execute(

@@ -108,6 +108,24 @@ impl Db {
             .int("id")
     }
 
+    /// At most one row, read by `read` (a lookup by key).
+    pub fn query_one<T>(
+        &self,
+        sql: &str,
+        params: &[Value],
+        read: impl Fn(&Row) -> Result<T, ApiError>,
+    ) -> Result<Option<T>, ApiError> {
+        self.query(sql, params)?
+            .first()
+            .map(|r| read(&r))
+            .transpose()
+    }
+
+    /// Whether a `SELECT COUNT(*) ...` counts anything.
+    pub fn exists(&self, sql: &str, params: &[Value]) -> Result<bool, ApiError> {
+        Ok(self.count(sql, params)? > 0)
+    }
+
     /// `SELECT COUNT(*) ...` and the like: the first column of the first row.
     pub fn count(&self, sql: &str, params: &[Value]) -> Result<i64, ApiError> {
         let rows = self.query(sql, params)?;

@@ -129,18 +129,17 @@ impl Resource for User {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
-        let rows = db.query(&format!("{SELECT} WHERE u.id = ?"), &params![id])?;
-        rows.first().map(|r| read(&r)).transpose()
+        db.query_one(&format!("{SELECT} WHERE u.id = ?"), &params![id], read)
     }
 
     /// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
     fn check(db: &Db, user: &User, changes: &Changes, _: Option<i64>) -> Result<(), ApiError> {
         reject_keys(changes, |key| match (key, user.voicemailid, user.agentid) {
             ("voicemailid", Some(v), _) => {
-                Ok(db.count("SELECT COUNT(*) FROM voicemails WHERE id = ?", &params![v])? == 0)
+                Ok(!db.exists("SELECT COUNT(*) FROM voicemails WHERE id = ?", &params![v])?)
             }
             ("agentid", _, Some(a)) => {
-                Ok(db.count("SELECT COUNT(*) FROM agents WHERE id = ?", &params![a])? == 0)
+                Ok(!db.exists("SELECT COUNT(*) FROM agents WHERE id = ?", &params![a])?)
             }
             _ => Ok(false),
         })

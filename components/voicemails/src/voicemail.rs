@@ -80,17 +80,16 @@ impl Resource for Voicemail {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<Voicemail>, ApiError> {
-        let rows = db.query(&format!("{SELECT} WHERE id = ?"), &params![id])?;
-        rows.first().map(|r| read(&r)).transpose()
+        db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
     }
 
     /// `mailbox` is unique: a taken one is an incorrect parameter, never a constraint error.
     fn check(db: &Db, v: &Voicemail, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
         reject_keys(changes, |key| match key {
-            "mailbox" => Ok(db.count(
+            "mailbox" => Ok(db.exists(
                 "SELECT COUNT(*) FROM voicemails WHERE mailbox = ? AND id IS NOT ?",
                 &params![v.mailbox, id],
-            )? > 0),
+            )?),
             _ => Ok(false),
         })
     }
@@ -121,11 +120,10 @@ impl Resource for Voicemail {
 
     /// 412 while a user points at it.
     fn delete(db: &Db, id: i64, _: &Voicemail, _: &Query) -> Result<(), ApiError> {
-        if db.count(
+        if db.exists(
             "SELECT COUNT(*) FROM users WHERE voicemailid = ?",
             &params![id],
-        )? > 0
-        {
+        )? {
             return Err(ApiError::precondition_failed(
                 "Cannot remove a voicemail associated to a user. Dissociate it from the user first.",
             ));
