@@ -102,8 +102,10 @@ CREATE TABLE recording_campaigns (
     end_date      TEXT    NOT NULL
 );
 
--- The recording hook's query (queue, then dates) and the overlap check on a queue.
-CREATE INDEX recording_campaigns_queue ON recording_campaigns (queue_id, start_date);
+-- The recording hook's query and the overlap check on a queue. A queue's campaigns do not
+-- overlap, so those ending after now are the running one and the future ones: few, however
+-- many past campaigns the queue has had.
+CREATE INDEX recording_campaigns_queue ON recording_campaigns (queue_id, end_date);
 
 CREATE TABLE recordings (
     cid         TEXT    NOT NULL PRIMARY KEY,

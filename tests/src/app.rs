@@ -75,7 +75,8 @@ pub struct App {
 
 impl App {
     /// Load `spin.toml` and compile its components (from a cache beside the build output
-    /// when nothing changed). The database is Spin's default, `.spin/sqlite_db.db`.
+    /// when nothing changed). The database is to be chosen with [`App::with_database`];
+    /// [`App::database`] is Spin's default, `.spin/sqlite_db.db`, until then.
     pub fn load(manifest_path: &Path) -> Result<Self> {
         let manifest = Manifest::load(manifest_path)?;
         let engine = Engine::new(&engine_config())?;
@@ -125,17 +126,18 @@ impl App {
             engine,
             components: Arc::new(components),
             router: Arc::new(router),
-            database: Arc::new(PathBuf::new()),
+            database: Arc::new(manifest.default_database()),
             variables: Variables::new(&manifest.variables),
             client_addr: None,
             statement_log: None,
             pool: None,
         };
-        app.with_database(&manifest.default_database())
+        Ok(app)
     }
 
-    /// Serve over this SQLite file (shared by all components; created if missing; WAL, so
-    /// readers and a writer do not wait for each other).
+    /// Serve over this SQLite file (shared by all components; created if missing). It is put
+    /// in WAL mode, so that readers and a writer do not wait for each other; `spin up` leaves
+    /// SQLite's default rollback journal, where they do, briefly.
     pub fn with_database(mut self, path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)

@@ -54,10 +54,9 @@ async fn up(
     db: Option<PathBuf>,
     connections: Connections,
 ) -> Result<()> {
-    let mut app = App::load(manifest)?.with_connections(connections);
-    if let Some(db) = db {
-        app = app.with_database(&db)?;
-    }
+    let app = App::load(manifest)?.with_connections(connections);
+    let db = db.unwrap_or_else(|| app.database().to_path_buf());
+    let app = app.with_database(&db)?;
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;

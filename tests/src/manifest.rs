@@ -101,7 +101,8 @@ impl Manifest {
     }
 
     /// `spin build`: each component's build command through `sh -c`, in the manifest's
-    /// directory (plus `workdir`), in manifest order, stopping at the first failure.
+    /// directory (plus `workdir`), stopping at the first failure. Spin builds in manifest
+    /// order; this builds in component-name order (no component here depends on another).
     pub fn build(&self) -> Result<()> {
         for (id, component) in &self.component {
             let Some(build) = &component.build else {

@@ -85,7 +85,16 @@ impl Drop for Connection {
         let Some(conn) = self.conn.lock().unwrap_or_else(|p| p.into_inner()).take() else {
             return;
         };
+        // As a new connection would be: no transaction, rusqlite's busy timeout, SQLite's
+        // (bundled) foreign-key default.
         if !conn.is_autocommit() && conn.execute_batch("ROLLBACK").is_err() {
+            return;
+        }
+        if conn
+            .busy_timeout(std::time::Duration::from_secs(5))
+            .is_err()
+            || conn.execute_batch("PRAGMA foreign_keys = ON").is_err()
+        {
             return;
         }
         let mut idle = pool.idle.lock().unwrap_or_else(|p| p.into_inner());
@@ -191,8 +200,32 @@ fn execute(
                 .map(|values| RowResult { values })
         })
         .map_err(io)?;
-    let rows = rows.collect::<Result<Vec<_>, _>>().map_err(io)?;
-    Ok(QueryResult { columns, rows })
+    let mut out = Vec::new();
+    let mut bytes = 0usize;
+    for row in rows {
+        let row = row.map_err(io)?;
+        bytes += row.values.iter().map(size).sum::<usize>();
+        if bytes > MAX_RESULT_BYTES {
+            return Err(sqlite::Error::Io(format!(
+                "query result exceeds limit of {MAX_RESULT_BYTES} bytes"
+            )));
+        }
+        out.push(row);
+    }
+    Ok(QueryResult { columns, rows: out })
+}
+
+/// Spin refuses a query result larger than this (its `MAX_HOST_BUFFERED_BYTES`).
+const MAX_RESULT_BYTES: usize = 128 << 20;
+
+/// About what a value weighs in memory, as Spin counts it.
+fn size(value: &Value) -> usize {
+    std::mem::size_of::<Value>()
+        + match value {
+            Value::Text(t) => t.len(),
+            Value::Blob(b) => b.len(),
+            _ => 0,
+        }
 }
 
 pub fn to_sql(value: Value) -> rusqlite::types::Value {

@@ -6,7 +6,7 @@ use common::{
     pagination::Pagination,
     params,
     query::Query,
-    resource::{reject_keys, Changes, Resource},
+    resource::{Changes, Resource},
     ApiError,
 };
 use serde::{Deserialize, Serialize};
@@ -105,6 +105,10 @@ impl Resource for Agent {
         field("preprocess_subroutine", Kind::OptText),
     ];
     const REQUIRED: &'static [&'static str] = &["number"];
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[(
+        "number",
+        "SELECT COUNT(*) FROM agents WHERE number = ? AND id IS NOT ?",
+    )];
     /// A bare array sorted by `number` compared as text, as in 2013.
     type List = Vec<Agent>;
 
@@ -118,17 +122,6 @@ impl Resource for Agent {
 
     fn get(db: &Db, id: i64) -> Result<Option<Agent>, ApiError> {
         db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
-    }
-
-    /// `number` is unique: a taken one is an incorrect parameter.
-    fn check(db: &Db, a: &Agent, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
-        reject_keys(changes, |key| match key {
-            "number" => Ok(db.exists(
-                "SELECT COUNT(*) FROM agents WHERE number = ? AND id IS NOT ?",
-                &params![a.number, id],
-            )?),
-            _ => Ok(false),
-        })
     }
 
     fn insert(db: &Db, a: &Agent, _: &Changes) -> Result<i64, ApiError> {

@@ -6,7 +6,7 @@ use common::{
     pagination::Pagination,
     params,
     query::Query,
-    resource::{reject_keys, Changes, Resource},
+    resource::{Changes, Resource},
     ApiError,
 };
 use serde::{Deserialize, Serialize};
@@ -123,6 +123,10 @@ impl Resource for Queue {
         field("waitratio", Kind::Real),
     ];
     const REQUIRED: &'static [&'static str] = &["name"];
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[(
+        "name",
+        "SELECT COUNT(*) FROM queues WHERE name = ? AND id IS NOT ?",
+    )];
     /// A bare array sorted by `number` compared as text, as in 2013.
     type List = Vec<Queue>;
 
@@ -136,17 +140,6 @@ impl Resource for Queue {
 
     fn get(db: &Db, id: i64) -> Result<Option<Queue>, ApiError> {
         db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
-    }
-
-    /// `name` is unique: a taken one is an incorrect parameter.
-    fn check(db: &Db, q: &Queue, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
-        reject_keys(changes, |key| match key {
-            "name" => Ok(db.exists(
-                "SELECT COUNT(*) FROM queues WHERE name = ? AND id IS NOT ?",
-                &params![q.name, id],
-            )?),
-            _ => Ok(false),
-        })
     }
 
     fn insert(db: &Db, q: &Queue, _: &Changes) -> Result<i64, ApiError> {

@@ -6,7 +6,7 @@ use common::{
     db::{Db, Param, Row, Value as SqlValue},
     pagination::Pagination,
     params,
-    query::Query,
+    query::{any, flag, parse_flag, whole, Query},
     resource::Changes,
     ApiError, List,
 };
@@ -47,10 +47,10 @@ pub const FIELDS: &[Field] = &[
 
 pub const REQUIRED: &[&str] = &["campaign_name", "activated", "base_filename"];
 
-const SELECT: &str = "SELECT c.id, c.campaign_name, c.activated, c.base_filename, c.queue_id, \
+const COLUMNS: &str = "SELECT c.id, c.campaign_name, c.activated, c.base_filename, c.queue_id, \
     c.start_date, c.end_date, q.name AS queue_name, q.displayname AS queue_display_name, \
-    q.number AS queue_number \
-    FROM recording_campaigns c LEFT JOIN queues q ON q.id = c.queue_id";
+    q.number AS queue_number";
+const FROM: &str = " FROM recording_campaigns c LEFT JOIN queues q ON q.id = c.queue_id";
 
 fn read(row: &Row) -> Result<Campaign, ApiError> {
     Ok(Campaign {
@@ -80,68 +80,30 @@ pub struct Filters {
 }
 
 impl Filters {
-    /// Any other parameter, or a value of the wrong kind, is an incorrect parameter.
+    /// Any other parameter, or a value of the wrong kind, is an incorrect parameter; every one
+    /// is named, in the order sent, with those of the pagination.
     pub fn from_query(q: &Query) -> Result<Self, ApiError> {
-        q.only(&[
-            "_page",
-            "_pagesize",
-            "campaign_name",
-            "queue_id",
-            "queue_number",
-            "activated",
-            "base_filename",
-            "running",
+        let [page, size] = Pagination::RULES;
+        q.check(&[
+            page,
+            size,
+            ("campaign_name", any),
+            ("queue_id", whole),
+            ("queue_number", any),
+            ("activated", flag),
+            ("base_filename", any),
+            ("running", flag),
         ])?;
-        let mut bad = Vec::new();
-        let mut parsed = |name: &'static str, parse: fn(&str) -> Option<Value>| -> Option<Value> {
-            let value = q.get(name)?;
-            let v = parse(value);
-            if v.is_none() {
-                bad.push(name);
-            }
-            v
-        };
-        let queue_id = parsed("queue_id", |v| body::parse_whole(v).map(Value::Int));
-        let activated = parsed("activated", flag);
-        let running = parsed("running", flag);
-        if !bad.is_empty() {
-            return Err(ApiError::incorrect_parameters(&bad));
-        }
+        let text = |name| q.get(name).map(str::to_string);
         Ok(Self {
-            campaign_name: q.get("campaign_name").map(str::to_string),
-            queue_id: queue_id.and_then(Value::int),
-            queue_number: q.get("queue_number").map(str::to_string),
-            activated: activated.and_then(Value::flag),
-            base_filename: q.get("base_filename").map(str::to_string),
-            running: running.and_then(Value::flag),
+            campaign_name: text("campaign_name"),
+            queue_id: q.get("queue_id").and_then(body::parse_whole),
+            queue_number: text("queue_number"),
+            activated: q.get("activated").and_then(parse_flag),
+            base_filename: text("base_filename"),
+            running: q.get("running").and_then(parse_flag),
         })
     }
-}
-
-/// A parsed query value.
-enum Value {
-    Int(i64),
-    Flag(bool),
-}
-
-impl Value {
-    fn int(self) -> Option<i64> {
-        match self {
-            Value::Int(i) => Some(i),
-            Value::Flag(_) => None,
-        }
-    }
-
-    fn flag(self) -> Option<bool> {
-        match self {
-            Value::Flag(b) => Some(b),
-            Value::Int(_) => None,
-        }
-    }
-}
-
-fn flag(v: &str) -> Option<Value> {
-    body::boolean(&serde_json::Value::String(v.to_string())).map(Value::Flag)
 }
 
 /// The WHERE clause of the list, from fixed fragments, and its bound parameters. The
@@ -193,16 +155,8 @@ pub fn list(
     filters: &Filters,
     page: Option<Pagination>,
 ) -> Result<List<Campaign>, ApiError> {
-    let (filter, mut values) = filter_sql(filters);
-    let total = db.count(
-        &format!("SELECT COUNT(*) FROM recording_campaigns c{filter}"),
-        &values,
-    )?;
-    values.extend(Pagination::limit_offset(page));
-    let rows = db.query(
-        &format!("{SELECT}{filter} ORDER BY c.id LIMIT ? OFFSET ?"),
-        &values,
-    )?;
+    let (filter, values) = filter_sql(filters);
+    let (total, rows) = db.list(COLUMNS, &format!("{FROM}{filter}"), "c.id", &values, page)?;
     Ok(List {
         total,
         items: rows.map(read)?,
@@ -210,7 +164,11 @@ pub fn list(
 }
 
 pub fn get(db: &Db, id: i64) -> Result<Option<Campaign>, ApiError> {
-    db.query_one(&format!("{SELECT} WHERE c.id = ?"), &params![id], read)
+    db.query_one(
+        &format!("{COLUMNS}{FROM} WHERE c.id = ?"),
+        &params![id],
+        read,
+    )
 }
 
 /// Create from the checked keys of a body; missing dates are today at 00:00:00. Checked and

@@ -7,7 +7,7 @@
 //! | `""`, `/` | list campaigns | create a campaign | | |
 //! | `/5` | campaign 5 | add a recording | update campaign 5 | delete campaign 5 |
 //! | `/5/` | list its recordings | add a recording | update campaign 5 | delete campaign 5 |
-//! | `/5/search`, `/5/search/` | search its recordings | | | |
+//! | `/5/search`, `/5/search/` | search its recordings | | | delete recording `search` |
 //! | `/5/<cid>` | | | | delete recording `<cid>` |
 
 mod campaign;
@@ -18,7 +18,7 @@ use common::{
     db::Db,
     http::{id, Request},
     pagination::Pagination,
-    query::decode_path,
+    query::{any, decode_path},
     ApiError, List, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
@@ -43,9 +43,9 @@ fn route(req: &Request) -> Result<Reply, ApiError> {
         ([c] | [c, ""], Post) => add_recording(req, id(c)?),
         ([c, ""], Get) => list_recordings(req, id(c)?),
         ([_] | [_, ""], _) => Err(ApiError::MethodNotAllowed("GET, POST, PUT, DELETE")),
-        ([c, "search"] | [c, "search", ""], Get) => search_recordings(req, id(c)?),
-        ([_, "search"] | [_, "search", ""], _) => Err(ApiError::MethodNotAllowed("GET")),
         ([c, cid] | [c, cid, ""], Delete) => delete_recording(id(c)?, &decode_path(cid)),
+        ([c, "search"] | [c, "search", ""], Get) => search_recordings(req, id(c)?),
+        ([_, "search"] | [_, "search", ""], _) => Err(ApiError::MethodNotAllowed("GET, DELETE")),
         ([_, _] | [_, _, ""], _) => Err(ApiError::MethodNotAllowed("DELETE")),
         _ => Err(ApiError::NotFound),
     }
@@ -94,8 +94,9 @@ fn delete_campaign(campaign_id: i64) -> Result<Reply, ApiError> {
 }
 
 fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    let [page, size] = Pagination::RULES;
     req.query
-        .only(&["_page", "_pagesize", "caller", "agent_no", "cid"])?;
+        .check(&[page, size, ("caller", any), ("agent_no", any), ("cid", any)])?;
     let page = Pagination::from_query(&req.query)?;
     let filters = recording::Filters {
         caller: req.query.get("caller"),
@@ -113,7 +114,8 @@ fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 
 /// `caller` or the agent's number equal to `key`; without `key`, the whole list.
 fn search_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
-    req.query.only(&["_page", "_pagesize", "key"])?;
+    let [page, size] = Pagination::RULES;
+    req.query.check(&[page, size, ("key", any)])?;
     let page = Pagination::from_query(&req.query)?;
     let db = Db::open()?;
     let found = match req.query.get("key") {

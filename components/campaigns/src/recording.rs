@@ -61,12 +61,12 @@ fn agent_number(value: &Value) -> Option<Value> {
     }
 }
 
-const SELECT: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
-    r.callee, r.client_id, r.filename, r.start_time, r.end_time \
-    FROM recordings r JOIN agents a ON a.id = r.agent_id";
+const COLUMNS: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
+    r.callee, r.client_id, r.filename, r.start_time, r.end_time";
+const FROM: &str = " FROM recordings r JOIN agents a ON a.id = r.agent_id";
 
 /// List order: start time, then cid.
-const ORDER: &str = " ORDER BY r.start_time, r.cid LIMIT ? OFFSET ?";
+const ORDER: &str = "r.start_time, r.cid";
 
 fn read(row: &Row) -> Result<Recording, ApiError> {
     Ok(Recording {
@@ -127,11 +127,11 @@ pub fn search(
         db,
         campaign_id,
         "r.rowid IN (\
-            SELECT rowid FROM recordings WHERE campaign_id = ?1 AND caller = ?2 \
+            SELECT rowid FROM recordings WHERE campaign_id = ? AND caller = ? \
             UNION ALL \
-            SELECT rowid FROM recordings WHERE campaign_id = ?1 \
-            AND agent_id = (SELECT id FROM agents WHERE number = ?2))",
-        params![campaign_id, key].to_vec(),
+            SELECT rowid FROM recordings WHERE campaign_id = ? \
+            AND agent_id = (SELECT id FROM agents WHERE number = ?))",
+        params![campaign_id, key, campaign_id, key].to_vec(),
         page,
     )
 }
@@ -140,7 +140,7 @@ fn page_of(
     db: &Db,
     campaign_id: i64,
     filter: &str,
-    mut values: Vec<SqlValue>,
+    values: Vec<SqlValue>,
     page: Option<Pagination>,
 ) -> Result<List<Recording>, ApiError> {
     if !db.exists(
@@ -149,12 +149,13 @@ fn page_of(
     )? {
         return Err(ApiError::NotFound);
     }
-    let total = db.count(
-        &format!("SELECT COUNT(*) FROM recordings r WHERE {filter}"),
+    let (total, rows) = db.list(
+        COLUMNS,
+        &format!("{FROM} WHERE {filter}"),
+        ORDER,
         &values,
+        page,
     )?;
-    values.extend(Pagination::limit_offset(page));
-    let rows = db.query(&format!("{SELECT} WHERE {filter}{ORDER}"), &values)?;
     Ok(List {
         total,
         items: rows.map(read)?,

@@ -62,7 +62,7 @@ impl Policy {
 /// costs one variable lookup; the accounts and the nonce secret are read only when needed.
 pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let client = request.client_addr.and_then(parse_client_addr);
-    let trust_loopback = variable("auth_trust_loopback").as_deref().map(str::trim) != Some("false");
+    let trust_loopback = variable("auth_trust_loopback").is_none_or(|v| truthy(&v));
     if trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
         return Ok(());
     }
@@ -245,6 +245,15 @@ fn nonce_secret() -> Result<Vec<u8>, ApiError> {
 /// A Spin variable; one that is not set counts as absent.
 fn variable(name: &str) -> Option<String> {
     spin_sdk::variables::get(name).ok()
+}
+
+/// `true`, `1`, `yes`, `on` (any case) and nothing else: a setting that is mistyped leaves
+/// loopback clients to authenticate, rather than letting everyone on the machine in.
+pub fn truthy(value: &str) -> bool {
+    matches!(
+        value.trim().to_ascii_lowercase().as_str(),
+        "true" | "1" | "yes" | "on"
+    )
 }
 
 fn unix_now() -> u64 {
@@ -446,6 +455,16 @@ mod tests {
             ..policy()
         };
         assert!(!behind_proxy.trusts(ip("127.0.0.1:1")));
+    }
+
+    #[test]
+    fn trust_settings_fail_closed() {
+        for yes in ["true", "TRUE", " True ", "1", "yes", "on"] {
+            assert!(truthy(yes), "{yes}");
+        }
+        for no in ["false", "False", "FALSE", "0", "no", "off", "", "ture"] {
+            assert!(!truthy(no), "{no}");
+        }
     }
 
     #[test]

@@ -4,7 +4,7 @@
 pub use spin_sdk::sqlite::Value;
 use spin_sdk::sqlite::{Connection, RowResult};
 
-use crate::{error::ApiError, migrations};
+use crate::{error::ApiError, migrations, pagination::Pagination};
 
 /// How long a writer waits for another writer's transaction before giving up. Spin opens a
 /// new connection for every `open`, so this is set on each one.
@@ -80,9 +80,9 @@ impl Db {
     fn begin_immediate(&self) -> Result<(), ApiError> {
         self.execute("PRAGMA busy_timeout = 0", &[])?;
         let started = std::time::Instant::now();
-        loop {
+        let begun = loop {
             match self.conn.execute("BEGIN IMMEDIATE", &[]) {
-                Ok(_) => break,
+                Ok(_) => break Ok(()),
                 Err(e)
                     if is_busy(&e)
                         && started.elapsed().as_millis() < u128::from(BUSY_TIMEOUT_MS) =>
@@ -90,13 +90,15 @@ impl Db {
                     std::thread::sleep(std::time::Duration::from_millis(1));
                 }
                 Err(e) => {
-                    return Err(ApiError::internal(format!(
+                    break Err(ApiError::internal(format!(
                         "sqlite: {e:?} in `BEGIN IMMEDIATE`"
                     )))
                 }
             }
-        }
-        self.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])
+        };
+        // Whatever happened, the connection leaves with its usual timeout.
+        self.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
+        begun
     }
 
     /// An `INSERT ... RETURNING id`: the new row's id (read on the same connection, so no
@@ -106,6 +108,35 @@ impl Db {
         rows.first()
             .ok_or_else(|| ApiError::internal(format!("`{sql}` returned no id")))?
             .int("id")
+    }
+
+    /// One page of a list, and how many items the whole list has, from one statement, so that
+    /// the two agree while others write: `{columns}, (SELECT COUNT(*) {from}) {from} ORDER BY
+    /// {order} LIMIT ? OFFSET ?`, where `from` holds the filters and `filter` their values (the
+    /// count, not correlated, is computed once). A page past the end asks for the count alone.
+    pub fn list(
+        &self,
+        columns: &str,
+        from: &str,
+        order: &str,
+        filter: &[Value],
+        page: Option<Pagination>,
+    ) -> Result<(i64, Rows), ApiError> {
+        let sql = format!(
+            "{columns}, (SELECT COUNT(*){from}) AS total_count{from} ORDER BY {order} LIMIT ? OFFSET ?"
+        );
+        let mut params = filter.to_vec();
+        params.extend_from_slice(filter);
+        params.extend(Pagination::limit_offset(page));
+        let rows = self.query(&sql, &params)?;
+        let total = match rows.first() {
+            Some(row) => row.int("total_count")?,
+            None if page.is_some_and(|p| p.page > 1 || p.size == 0) => {
+                self.count(&format!("SELECT COUNT(*){from}"), filter)?
+            }
+            None => 0,
+        };
+        Ok((total, rows))
     }
 
     /// At most one row, read by `read` (a lookup by key).

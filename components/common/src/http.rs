@@ -143,22 +143,24 @@ impl From<ApiError> for Reply {
 pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler) {
     let method = req.method();
     let path_with_query = req.path_with_query().unwrap_or_default();
-    let reply = match accept(req, method.clone()).await {
-        Ok(request) => handler(&request).unwrap_or_else(Reply::from),
-        Err(e) => Reply::from(e),
+    let outcome = match accept(req, method.clone()).await {
+        Ok(request) => handler(&request),
+        Err(e) => Err(e),
     };
-    if reply.status >= 500 {
-        eprintln!(
-            "{method} {path_with_query}: {}",
-            String::from_utf8_lossy(&reply.body)
-        );
-    }
+    let reply = outcome.unwrap_or_else(|e| {
+        // The client gets a generic 500; the detail goes to the component's log.
+        if let ApiError::Internal(detail) = &e {
+            eprintln!("{method} {path_with_query}: {detail}");
+        }
+        Reply::from(e)
+    });
     respond(out, reply).await;
 }
 
 async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiError> {
     let headers = req.headers().entries();
     let has_body = matches!(method, Method::Post | Method::Put | Method::Patch);
+    let may_carry_body = method == Method::Delete || announces_body(&headers);
     if has_body {
         negotiation::check_content_type(header(&headers, "content-type"))?;
     }
@@ -177,6 +179,9 @@ async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiErro
         query: Query::parse(query),
         body: if has_body {
             read_body(req).await?
+        } else if may_carry_body {
+            // A GET or DELETE with a body: nothing reads it, but the limit holds all the same.
+            read_body(req).await.map(|_| Vec::new())?
         } else {
             Vec::new()
         },
@@ -206,6 +211,12 @@ async fn read_body(req: IncomingRequest) -> Result<Vec<u8>, ApiError> {
         return Err(ApiError::PayloadTooLarge);
     }
     Ok(body)
+}
+
+/// Whether a request announces a body by its length (Spin does not show a guest the
+/// `transfer-encoding` header; a DELETE's body is read whatever it announces).
+fn announces_body(headers: &[(String, Vec<u8>)]) -> bool {
+    header(headers, "content-length").is_some_and(|n| n.trim() != "0")
 }
 
 /// How much of a too-large body is read and dropped before answering 413 anyway.

@@ -1,6 +1,10 @@
 //! `_page` and `_pagesize`: both given, or the whole list.
 
-use crate::{body::parse_whole, error::ApiError, query::Query};
+use crate::{
+    body::parse_whole,
+    error::ApiError,
+    query::{Query, Rule},
+};
 use spin_sdk::sqlite::Value;
 
 /// One page of a list: `_page` is 1-based.
@@ -11,6 +15,13 @@ pub struct Pagination {
 }
 
 impl Pagination {
+    /// The rules of `_page` (a whole number, at least 1) and `_pagesize` (a whole number, at
+    /// least 0), for [`Query::check`].
+    pub const RULES: [(&'static str, Rule); 2] = [
+        ("_page", |v| page(v).is_some()),
+        ("_pagesize", |v| size(v).is_some()),
+    ];
+
     /// Read `_page` and `_pagesize`; a value that is not a whole number, `_page < 1` or
     /// `_pagesize < 0` is an incorrect parameter. Only both together page the list.
     pub fn from_query(query: &Query) -> Result<Option<Self>, ApiError> {
@@ -59,6 +70,14 @@ impl Pagination {
             }
         }
     }
+}
+
+fn page(value: &str) -> Option<i64> {
+    parse_whole(value).filter(|p| *p >= 1)
+}
+
+fn size(value: &str) -> Option<i64> {
+    parse_whole(value).filter(|s| *s >= 0)
 }
 
 #[cfg(test)]

@@ -33,20 +33,44 @@ impl Query {
         self.pairs.iter().any(|(k, _)| k == name)
     }
 
-    /// 400 `Incorrect parameters sent: ...` naming every parameter not in `known`, once, in order.
-    pub fn only(&self, known: &[&str]) -> Result<(), ApiError> {
-        let mut unknown: Vec<&str> = Vec::new();
-        for (k, _) in &self.pairs {
-            if !known.contains(&k.as_str()) && !unknown.contains(&k.as_str()) {
-                unknown.push(k);
+    /// 400 `Incorrect parameters sent: ...` naming, once each and in the order sent, every
+    /// parameter that `rules` does not know and every value its rule refuses.
+    pub fn check(&self, rules: &[(&str, Rule)]) -> Result<(), ApiError> {
+        let mut incorrect: Vec<&str> = Vec::new();
+        for (k, v) in &self.pairs {
+            let fits = rules.iter().any(|(name, rule)| name == k && rule(v));
+            if !fits && !incorrect.contains(&k.as_str()) {
+                incorrect.push(k);
             }
         }
-        if unknown.is_empty() {
+        if incorrect.is_empty() {
             Ok(())
         } else {
-            Err(ApiError::incorrect_parameters(&unknown))
+            Err(ApiError::incorrect_parameters(&incorrect))
         }
     }
+}
+
+/// What a query parameter's value must be.
+pub type Rule = fn(&str) -> bool;
+
+/// Any value.
+pub fn any(_: &str) -> bool {
+    true
+}
+
+/// A whole number (`12`, `-3`).
+pub fn whole(value: &str) -> bool {
+    crate::body::parse_whole(value).is_some()
+}
+
+/// A boolean, spelled as bodies may spell it (`true`, `False`, `1`...).
+pub fn flag(value: &str) -> bool {
+    parse_flag(value).is_some()
+}
+
+pub fn parse_flag(value: &str) -> Option<bool> {
+    crate::body::boolean(&serde_json::Value::String(value.to_string()))
 }
 
 /// Percent-decoding with `+` as a space; a malformed escape is kept as written.
@@ -96,13 +120,15 @@ mod tests {
     }
 
     #[test]
-    fn only_known_parameters() {
-        let q = Query::parse("_page=1&name=x&name=y&other=1");
-        let e = q.only(&["_page", "_pagesize"]).unwrap_err();
+    fn every_bad_parameter_once_in_the_order_sent() {
+        let rules: &[(&str, Rule)] = &[("_page", whole), ("name", any), ("on", flag)];
+        let q = Query::parse("on=maybe&_page=1&x=1&name=a&x=2&_page=z&on=true");
+        let e = q.check(rules).unwrap_err();
         assert_eq!(
             e.messages().unwrap(),
-            vec!["Incorrect parameters sent: name, other"]
+            vec!["Incorrect parameters sent: on, x, _page"]
         );
-        assert!(Query::parse("").only(&[]).is_ok());
+        assert!(Query::parse("_page=2&name=&on=False").check(rules).is_ok());
+        assert!(Query::parse("").check(&[]).is_ok());
     }
 }

@@ -8,10 +8,10 @@ use spin_sdk::http::Method;
 
 use crate::{
     body::{self, Field},
-    db::Db,
+    db::{Db, Param},
     http::{id, Request},
     pagination::Pagination,
-    query::Query,
+    query::{Query, Rule},
     ApiError, Reply,
 };
 
@@ -25,8 +25,8 @@ pub trait Resource: Serialize + DeserializeOwned + Default {
     const FIELDS: &'static [Field];
     /// The keys a POST must hold.
     const REQUIRED: &'static [&'static str] = &[];
-    /// The query parameters its list takes besides `_page` and `_pagesize`.
-    const FILTERS: &'static [&'static str] = &[];
+    /// The query parameters its list takes besides `_page` and `_pagesize`, with their rules.
+    const FILTERS: &'static [(&'static str, Rule)] = &[];
 
     /// The shape of its list (`{"total", "items"}`, or a bare array).
     type List: Serialize;
@@ -35,9 +35,21 @@ pub trait Resource: Serialize + DeserializeOwned + Default {
 
     fn get(db: &Db, id: i64) -> Result<Option<Self>, ApiError>;
 
-    /// What must hold before a write (unique keys, references); `id` is `None` on create.
-    /// Runs inside the write's transaction.
-    fn check(db: &Db, resource: &Self, changes: &Changes, id: Option<i64>) -> Result<(), ApiError>;
+    /// Keys whose value no other resource may have, each with the statement that counts the
+    /// others holding it (`... WHERE key = ? AND id IS NOT ?`). A taken value, when the key was
+    /// sent, is an incorrect parameter, never a constraint error.
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[];
+
+    /// What else must hold before a write (references); `id` is `None` on create. Runs inside
+    /// the write's transaction.
+    fn check(
+        _db: &Db,
+        _resource: &Self,
+        _changes: &Changes,
+        _id: Option<i64>,
+    ) -> Result<(), ApiError> {
+        Ok(())
+    }
 
     /// Store a new resource; returns its id.
     fn insert(db: &Db, resource: &Self, changes: &Changes) -> Result<i64, ApiError>;
@@ -79,9 +91,9 @@ pub fn route<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
 }
 
 fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
-    let mut known = vec!["_page", "_pagesize"];
-    known.extend_from_slice(R::FILTERS);
-    req.query.only(&known)?;
+    let mut rules = Pagination::RULES.to_vec();
+    rules.extend_from_slice(R::FILTERS);
+    req.query.check(&rules)?;
     let page = Pagination::from_query(&req.query)?;
     Ok(Reply::ok(&R::list(&Db::open()?, &req.query, page)?))
 }
@@ -99,6 +111,7 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
     let resource = body::apply(&R::default(), &changes)?;
     let db = Db::open()?;
     let (item, created) = db.transaction(|| {
+        check_unique(&db, &resource, &changes, None)?;
         R::check(&db, &resource, &changes, None)?;
         let item = R::insert(&db, &resource, &changes)?;
         let created =
@@ -115,6 +128,7 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     db.transaction(|| {
         let before = R::get(&db, item)?.ok_or(ApiError::NotFound)?;
         let after = body::apply(&before, &changes)?;
+        check_unique(&db, &after, &changes, Some(item))?;
         R::check(&db, &after, &changes, Some(item))?;
         R::update(&db, item, &before, &after, &changes)
     })?;
@@ -132,6 +146,32 @@ fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
 
 fn location<R: Resource>(req: &Request, item: i64) -> String {
     req.url(&format!("{}/{item}", R::PATH))
+}
+
+/// The unique keys sent must not be taken by another resource.
+fn check_unique<R: Resource>(
+    db: &Db,
+    resource: &R,
+    changes: &Changes,
+    id: Option<i64>,
+) -> Result<(), ApiError> {
+    if R::UNIQUE.is_empty() {
+        return Ok(());
+    }
+    let fields = serde_json::to_value(resource).map_err(ApiError::internal)?;
+    reject_keys(changes, |key| {
+        match R::UNIQUE.iter().find(|(k, _)| *k == key) {
+            Some((_, others)) => {
+                let value = match &fields[key] {
+                    Value::String(s) => s.param(),
+                    Value::Number(n) => n.as_i64().param(),
+                    _ => None::<i64>.param(),
+                };
+                db.exists(others, &[value, id.param()])
+            }
+            None => Ok(false),
+        }
+    })
 }
 
 /// `Incorrect parameters sent: ...` for the keys of `changes` whose `problem` holds, in the

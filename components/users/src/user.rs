@@ -60,11 +60,11 @@ fn line(value: &Value) -> Option<Value> {
 
 /// The user's first line (lowest id) is "the" line; a subquery, so that a user with several
 /// lines is still one row.
-const SELECT: &str = "SELECT u.id, u.firstname, u.lastname, u.callerid, u.username, u.password, \
+const COLUMNS: &str = "SELECT u.id, u.firstname, u.lastname, u.callerid, u.username, u.password, \
     u.musiconhold, u.outcallerid, u.mobilephonenumber, u.userfield, u.timezone, u.language, \
     u.description, u.enableclient, u.ctiprofileid, u.voicemailid, u.agentid, u.entityid, \
-    (SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1) AS line \
-    FROM users u";
+    (SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1) AS line";
+const FROM: &str = " FROM users u";
 
 fn read(row: &Row) -> Result<User, ApiError> {
     Ok(User {
@@ -117,11 +117,7 @@ impl Resource for User {
     type List = List<User>;
 
     fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {
-        let total = db.count("SELECT COUNT(*) FROM users", &[])?;
-        let rows = db.query(
-            &format!("{SELECT} ORDER BY u.id LIMIT ? OFFSET ?"),
-            &Pagination::limit_offset(page),
-        )?;
+        let (total, rows) = db.list(COLUMNS, FROM, "u.id", &[], page)?;
         Ok(List {
             total,
             items: rows.map(read)?,
@@ -129,7 +125,11 @@ impl Resource for User {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
-        db.query_one(&format!("{SELECT} WHERE u.id = ?"), &params![id], read)
+        db.query_one(
+            &format!("{COLUMNS}{FROM} WHERE u.id = ?"),
+            &params![id],
+            read,
+        )
     }
 
     /// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
@@ -193,8 +193,8 @@ impl Resource for User {
         Ok(())
     }
 
-    /// 412 while the user has a voicemail, unless `?deleteVoicemail`, which deletes it too.
-    /// The user's lines go with it.
+    /// 412 while the user has a voicemail, unless `?deleteVoicemail`, which deletes it too
+    /// (unless another user has it as well). The user's lines go with it.
     fn delete(db: &Db, id: i64, user: &User, query: &Query) -> Result<(), ApiError> {
         if user.voicemailid.is_some() && !query.has("deleteVoicemail") {
             return Err(ApiError::precondition_failed(
@@ -203,7 +203,12 @@ impl Resource for User {
         }
         db.execute("DELETE FROM users WHERE id = ?", &params![id])?;
         if let Some(voicemail) = user.voicemailid {
-            db.execute("DELETE FROM voicemails WHERE id = ?", &params![voicemail])?;
+            // A voicemail another user still has stays with that user.
+            db.execute(
+                "DELETE FROM voicemails WHERE id = ? \
+                 AND NOT EXISTS (SELECT 1 FROM users WHERE voicemailid = ?)",
+                &params![voicemail, voicemail],
+            )?;
         }
         Ok(())
     }

@@ -6,7 +6,7 @@ use common::{
     pagination::Pagination,
     params,
     query::Query,
-    resource::{reject_keys, Changes, Resource},
+    resource::{Changes, Resource},
     ApiError, List,
 };
 use serde::{Deserialize, Serialize};
@@ -23,8 +23,9 @@ pub struct Voicemail {
     pub deleteaftersend: bool,
 }
 
-const SELECT: &str = "SELECT id, email, fullname, mailbox, password, attach, skipcheckpass, \
-    deleteaftersend FROM voicemails";
+const COLUMNS: &str = "SELECT id, email, fullname, mailbox, password, attach, skipcheckpass, \
+    deleteaftersend";
+const FROM: &str = " FROM voicemails";
 
 fn read(row: &Row) -> Result<Voicemail, ApiError> {
     Ok(Voicemail {
@@ -65,14 +66,14 @@ impl Resource for Voicemail {
         field("deleteaftersend", Kind::Bool),
     ];
     const REQUIRED: &'static [&'static str] = &["mailbox"];
+    const UNIQUE: &'static [(&'static str, &'static str)] = &[(
+        "mailbox",
+        "SELECT COUNT(*) FROM voicemails WHERE mailbox = ? AND id IS NOT ?",
+    )];
     type List = List<Voicemail>;
 
     fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<Voicemail>, ApiError> {
-        let total = db.count("SELECT COUNT(*) FROM voicemails", &[])?;
-        let rows = db.query(
-            &format!("{SELECT} ORDER BY id LIMIT ? OFFSET ?"),
-            &Pagination::limit_offset(page),
-        )?;
+        let (total, rows) = db.list(COLUMNS, FROM, "id", &[], page)?;
         Ok(List {
             total,
             items: rows.map(read)?,
@@ -80,18 +81,7 @@ impl Resource for Voicemail {
     }
 
     fn get(db: &Db, id: i64) -> Result<Option<Voicemail>, ApiError> {
-        db.query_one(&format!("{SELECT} WHERE id = ?"), &params![id], read)
-    }
-
-    /// `mailbox` is unique: a taken one is an incorrect parameter, never a constraint error.
-    fn check(db: &Db, v: &Voicemail, changes: &Changes, id: Option<i64>) -> Result<(), ApiError> {
-        reject_keys(changes, |key| match key {
-            "mailbox" => Ok(db.exists(
-                "SELECT COUNT(*) FROM voicemails WHERE mailbox = ? AND id IS NOT ?",
-                &params![v.mailbox, id],
-            )?),
-            _ => Ok(false),
-        })
+        db.query_one(&format!("{COLUMNS}{FROM} WHERE id = ?"), &params![id], read)
     }
 
     fn insert(db: &Db, v: &Voicemail, _: &Changes) -> Result<i64, ApiError> {

@@ -256,19 +256,20 @@ fn allowed_hosts_pass() {
 
 #[test]
 fn loopback_authenticates_when_not_trusted() {
-    let s = Server::start_with(|app| {
-        app.with_variable("auth_trust_loopback", "false")
-            .with_variable("auth_accounts", ACCOUNTS)
-    });
-    let r = s.get("/1.0/users/");
-    r.expect_empty(401);
-    let n = nonce(&r, "MD5");
-    get_with(
-        &s,
-        "/1.0/users/",
-        &authorization("MD5", "admin", "s3cr:t", "GET", "/1.0/users/", &n),
-    )
-    .expect(200);
+    // Any spelling but true/1/yes/on: a mistyped setting fails closed.
+    for setting in ["false", "False", "FALSE", "0", "no", "ture"] {
+        let s = Server::start_with(|app| {
+            app.with_variable("auth_trust_loopback", setting)
+                .with_variable("auth_accounts", ACCOUNTS)
+        });
+        let r = s.get("/1.0/users/");
+        r.expect_empty(401);
+        let n = nonce(&r, "MD5");
+        let a = authorization("MD5", "admin", "s3cr:t", "GET", "/1.0/users/", &n);
+        get_with(&s, "/1.0/users/", &a).expect(200);
+    }
+    let s = Server::start_with(|app| app.with_variable("auth_trust_loopback", "TRUE"));
+    s.get("/1.0/users/").expect(200);
 }
 
 #[test]

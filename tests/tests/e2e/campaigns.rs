@@ -487,6 +487,13 @@ fn list_parameters_are_checked() {
         .expect_error(400, &["Incorrect parameters sent: queue_id"]);
     s.get(&format!("{CAMPAIGNS}?activated=yes&running=maybe"))
         .expect_error(400, &["Incorrect parameters sent: activated, running"]);
+    // Every bad one, once, in the order sent, unknown or of the wrong kind or pagination.
+    s.get(&format!("{CAMPAIGNS}?running=x&activated=y"))
+        .expect_error(400, &["Incorrect parameters sent: running, activated"]);
+    s.get(&format!("{CAMPAIGNS}?bogus=1&queue_id=x&bogus=2"))
+        .expect_error(400, &["Incorrect parameters sent: bogus, queue_id"]);
+    s.get(&format!("{CAMPAIGNS}?queue_id=x&_page=0&_pagesize=1"))
+        .expect_error(400, &["Incorrect parameters sent: queue_id, _page"]);
     s.get(&format!("{CAMPAIGNS}?_page=0&_pagesize=1"))
         .expect_error(400, &["Incorrect parameters sent: _page"]);
 }

@@ -148,6 +148,50 @@ fn a_body_over_one_mebibyte_is_refused_and_the_server_keeps_serving() {
     }
 }
 
+/// Create one item of a collection; its path.
+fn item(s: &Server, collection: &str, body: &str) -> String {
+    let r = s.send("POST", collection, &[JSON], Some(body.as_bytes()));
+    r.expect(201);
+    let created = r.json();
+    let id = created.get("id").cloned().unwrap_or(created);
+    format!("{collection}{id}")
+}
+
+#[test]
+fn updates_follow_the_same_body_rules() {
+    let s = Server::start();
+    for (collection, body) in COLLECTIONS {
+        let path = item(&s, collection, body);
+        let before = s.get(&path).json();
+        s.send("PUT", &path, &[], Some(b"{}")).expect_empty(415);
+        s.send("PUT", &path, &[("Content-Type", "text/plain")], Some(b"{}"))
+            .expect_empty(415);
+        s.send("PUT", &path, &[JSON, ("Accept", "text/html")], Some(b"{}"))
+            .expect_empty(406);
+        for bad in [&b""[..], b"{", b"[]", b"\xff"] {
+            s.send("PUT", &path, &[JSON], Some(bad))
+                .expect_error(400, &["No parsable data in the request"]);
+        }
+        let big = serde_json::to_vec(&json!({"x": "y".repeat(2 * 1024 * 1024)})).unwrap();
+        s.send("PUT", &path, &[JSON], Some(&big)).expect_empty(413);
+        s.put(&path, &json!({"no_such_key": 1}))
+            .expect_error(400, &["Incorrect parameters sent: no_such_key"]);
+        assert_eq!(s.get(&path).json(), before, "{path}: unchanged");
+    }
+}
+
+#[test]
+fn a_delete_with_a_body_over_one_mebibyte_deletes_nothing() {
+    let s = Server::start();
+    for (collection, body) in COLLECTIONS {
+        let path = item(&s, collection, body);
+        let big = vec![b'x'; 3 * 1024 * 1024];
+        s.send("DELETE", &path, &[], Some(&big)).expect_empty(413);
+        s.get(&path).expect(200);
+        s.delete(&path).expect(200);
+    }
+}
+
 #[test]
 fn unknown_paths_are_404() {
     let s = Server::start();

@@ -323,6 +323,24 @@ fn delete_with_a_voicemail_is_412_unless_asked() {
 }
 
 #[test]
+fn delete_voicemail_keeps_a_voicemail_another_user_has() {
+    let s = Server::start();
+    let vm = voicemail(&s, "123");
+    let a = create(&s, json!({"voicemailid": vm}));
+    let b = create(&s, json!({"voicemailid": vm}));
+    s.delete(&format!("/1.0/users/{}?deleteVoicemail", a["id"]))
+        .expect(200);
+    assert!(voicemail_fullname(&s, vm).is_some(), "b still has it");
+    assert_eq!(
+        s.get(&format!("/1.0/users/{}", b["id"])).json()["voicemailid"],
+        json!(vm)
+    );
+    s.delete(&format!("/1.0/users/{}?deleteVoicemail", b["id"]))
+        .expect(200);
+    assert!(voicemail_fullname(&s, vm).is_none());
+}
+
+#[test]
 fn dissociated_voicemail_no_longer_blocks_delete() {
     let s = Server::start();
     let vm = voicemail(&s, "123");
