@@ -208,6 +208,28 @@ struct Endpoint {
 }
 
 impl Endpoint {
+    /// A GET whose wrk path is a Lua expression (`path` stands for it when capturing SQL).
+    fn get(label: &str, wrk_path: &str, path: &str) -> Self {
+        Self {
+            label: label.into(),
+            method: "GET",
+            wrk_path: wrk_path.into(),
+            wrk_body: None,
+            path: path.into(),
+            body: None,
+            unique: None,
+            scale: false,
+        }
+    }
+
+    /// A GET of one fixed path; `scale`: also measured over 10,000 recordings.
+    fn fixed(path: &str, scale: bool) -> Self {
+        Self {
+            scale,
+            ..Self::get(&format!("GET {path}"), &format!("\"{path}\""), path)
+        }
+    }
+
     fn name_slug(&self) -> &str {
         self.label.split_whitespace().next().unwrap_or("req")
     }
@@ -252,46 +274,10 @@ impl Targets {
         );
         let recordings = format!("/1.0/recording_campaigns/{}/", self.search_campaign);
         vec![
-            Endpoint {
-                label: "GET /1.0/users/<id>".into(),
-                method: "GET",
-                wrk_path: "\"/1.0/users/\" .. math.random(1, 10000)".into(),
-                wrk_body: None,
-                path: "/1.0/users/5000".into(),
-                body: None,
-                unique: None,
-                scale: false,
-            },
-            Endpoint {
-                label: "GET /1.0/users/?_page=100&_pagesize=50".into(),
-                method: "GET",
-                wrk_path: "\"/1.0/users/?_page=100&_pagesize=50\"".into(),
-                wrk_body: None,
-                path: "/1.0/users/?_page=100&_pagesize=50".into(),
-                body: None,
-                unique: None,
-                scale: false,
-            },
-            Endpoint {
-                label: format!("GET {hook}"),
-                method: "GET",
-                wrk_path: format!("\"{hook}\""),
-                wrk_body: None,
-                path: hook.clone(),
-                body: None,
-                unique: None,
-                scale: true,
-            },
-            Endpoint {
-                label: format!("GET {search}"),
-                method: "GET",
-                wrk_path: format!("\"{search}\""),
-                wrk_body: None,
-                path: search.clone(),
-                body: None,
-                unique: None,
-                scale: true,
-            },
+            Endpoint::get("GET /1.0/users/<id>", "\"/1.0/users/\" .. math.random(1, 10000)", "/1.0/users/5000"),
+            Endpoint::fixed("/1.0/users/?_page=100&_pagesize=50", false),
+            Endpoint::fixed(&hook, true),
+            Endpoint::fixed(&search, true),
             Endpoint {
                 label: format!("POST {recordings} (new cids)"),
                 method: "POST",
