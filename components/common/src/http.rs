@@ -11,7 +11,9 @@
 
 use futures::StreamExt;
 use serde::Serialize;
-use spin_sdk::http::{Fields, IncomingRequest, Method, OutgoingResponse, ResponseOutparam};
+use spin_sdk::http::{
+    Fields, IncomingRequest, Method, OutgoingBody, OutgoingResponse, ResponseOutparam,
+};
 
 use crate::{
     auth,
@@ -154,7 +156,7 @@ pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler
         }
         Reply::from(e)
     });
-    respond(out, reply).await;
+    respond(out, reply);
 }
 
 async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiError> {
@@ -222,18 +224,80 @@ fn announces_body(headers: &[(String, Vec<u8>)]) -> bool {
 /// How much of a too-large body is read and dropped before answering 413 anyway.
 const DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
 
-async fn respond(out: ResponseOutparam, reply: Reply) {
-    let headers: Vec<(String, Vec<u8>)> = reply
+/// Hand the reply to Spin in one piece.
+///
+/// Spin does not set `TCP_NODELAY` on the connections it accepts, so when a response reaches
+/// the socket in several writes (the head, then the body, then the end of a chunked body),
+/// Nagle's algorithm holds each later write until the client has acknowledged the earlier
+/// one, and a client that delays its ACK (40 ms on Linux) stalls the response that long. The
+/// host writes the head as soon as [`ResponseOutparam::set`] is called and each piece of body
+/// as it comes, so the pieces split whenever the host is quicker than the guest. Here the body
+/// is written and finished before `set`, with its `Content-Length`: the host then holds the
+/// whole response when it starts writing, and sends it at once. Before `set` nothing drains
+/// the body, so only what the host's buffer takes without waiting (`check-write`, a MiB or
+/// two) goes first; a larger body streams the rest after `set`.
+fn respond(out: ResponseOutparam, reply: Reply) {
+    let mut headers: Vec<(String, Vec<u8>)> = reply
         .headers
         .into_iter()
         .map(|(k, v)| (k, v.into_bytes()))
         .collect();
+    if status_allows_body(reply.status) {
+        headers.push((
+            "content-length".into(),
+            reply.body.len().to_string().into_bytes(),
+        ));
+    }
     let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
     let response = OutgoingResponse::new(fields);
     let _ = response.set_status_code(reply.status);
-    if let Err(e) = out.set_with_body(response, reply.body).await {
-        eprintln!("could not send the response: {e:?}");
+    let Ok(body) = response.body() else {
+        return eprintln!("could not send the response: its body was taken");
+    };
+    let Ok(stream) = body.write() else {
+        return eprintln!("could not send the response: its body is not writable");
+    };
+
+    let mut rest = reply.body.as_slice();
+    while let Ok(room @ 1..) = stream.check_write() {
+        let n = rest.len().min(usize::try_from(room).unwrap_or(usize::MAX));
+        if n == 0 || stream.write(&rest[..n]).is_err() {
+            break;
+        }
+        rest = &rest[n..];
     }
+    if rest.is_empty() {
+        if finish(stream, body) {
+            out.set(response);
+        }
+        return;
+    }
+    out.set(response);
+    // A large body: the host drains it now. WASI lets one blocking write carry 4096 bytes.
+    for chunk in rest.chunks(4096) {
+        if let Err(e) = stream.blocking_write_and_flush(chunk) {
+            // Dropping the body unfinished tells the host the response was cut short.
+            return eprintln!("could not send the response: {e:?}");
+        }
+    }
+    finish(stream, body);
+}
+
+/// End a response body; false (logged) when the host refuses it.
+fn finish(stream: wasi::io::streams::OutputStream, body: OutgoingBody) -> bool {
+    drop(stream);
+    match OutgoingBody::finish(body, None) {
+        Ok(()) => true,
+        Err(e) => {
+            eprintln!("could not send the response: {e:?}");
+            false
+        }
+    }
+}
+
+/// Whether a response with this status may carry a body (and so a `Content-Length`).
+fn status_allows_body(status: u16) -> bool {
+    !(status < 200 || status == 204 || status == 304)
 }
 
 /// The last value of a header, by case-insensitive name, if it is text. The last, because
