@@ -11,6 +11,7 @@ use anyhow::{bail, Context, Result};
 use http::{HeaderValue, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
+use hyper_util::rt::{TokioExecutor, TokioIo};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
@@ -135,17 +136,13 @@ impl App {
         Ok(app)
     }
 
-    /// Serve over this SQLite file (shared by all components; created if missing). It is put
-    /// in WAL mode, so that readers and a writer do not wait for each other; `spin up` leaves
-    /// SQLite's default rollback journal, where they do, briefly.
+    /// Serve over this SQLite file (shared by all components; created on first use). Like
+    /// Spin, the host leaves its journal mode alone: SQLite's rollback journal on a new file.
     pub fn with_database(mut self, path: &Path) -> Result<Self> {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        let conn = rusqlite::Connection::open(path)
-            .with_context(|| format!("cannot open {}", path.display()))?;
-        conn.query_row("PRAGMA journal_mode = WAL", [], |_| Ok(()))?;
         self.database = Arc::new(path.to_path_buf());
         if self.pool.is_some() {
             self.pool = Some(Arc::default());
@@ -263,6 +260,8 @@ impl App {
             open_connections: 0,
         };
         let mut store = Store::new(&self.engine, state);
+        // No deadline, as Spin's stores start ("practically forever").
+        store.set_epoch_deadline(u64::MAX / 2);
         let (sender, receiver) = tokio::sync::oneshot::channel();
         let incoming = store
             .data_mut()
@@ -296,8 +295,10 @@ impl App {
     }
 }
 
-/// Spin's engine settings: the pooling instance allocator with Spin's default limits
-/// (spin-core's `Config::default`), which keeps per-request instantiation cheap.
+/// Spin's engine settings (spin-core's `Config::default`): the pooling instance allocator with
+/// Spin's default limits, which keeps per-request instantiation cheap; the component-model
+/// async ABI; and epoch interruption, whose checks Spin's compiled code carries (Spin ticks
+/// the epoch for its request deadlines; with none set, nothing here ticks it).
 fn engine_config() -> Config {
     const MB: usize = 1 << 20;
     let mut pooling = PoolingAllocationConfig::default();
@@ -316,16 +317,19 @@ fn engine_config() -> Config {
         .table_keep_resident(MB / 2);
     let mut config = Config::new();
     config.wasm_component_model(true);
+    config.wasm_component_model_async(true);
+    config.epoch_interruption(true);
     config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
     config
 }
 
-/// Serve `app` on `listener` until the task is dropped: HTTP/1.1 with keep-alive, one task
-/// per connection.
+/// Serve `app` on `listener` until the task is dropped, on the socket as Spin's HTTP trigger
+/// does (`crates/trigger-http`, `server.rs`): HTTP/1.1 with keep-alive or HTTP/2 (hyper-util's
+/// `auto` builder), one task per connection, and no `TCP_NODELAY`, so that a response written
+/// in several pieces waits on Nagle's algorithm here exactly as it does under `spin up`.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
     loop {
         let (stream, peer) = listener.accept().await?;
-        let _ = stream.set_nodelay(true);
         let app = app.clone();
         tokio::task::spawn(async move {
             let service = hyper::service::service_fn(move |req| {
@@ -333,9 +337,8 @@ pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
                 async move { app.handle(req, peer).await }
             });
             // A client that goes away mid-request is not the server's error.
-            let _ = hyper::server::conn::http1::Builder::new()
-                .keep_alive(true)
-                .serve_connection(hyper_util::rt::TokioIo::new(stream), service)
+            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
+                .serve_connection(TokioIo::new(stream), service)
                 .await;
         });
     }

@@ -7,6 +7,7 @@ pub mod app;
 pub mod manifest;
 pub mod routes;
 pub mod spin;
+pub mod spin_up;
 
 pub use app::{serve, App};
 pub use manifest::Manifest;

@@ -287,16 +287,31 @@ impl Variables {
                 "invalid variable template: unknown variable {name:?}"
             )));
         };
-        if let Some(v) = self.overrides.get(name) {
-            return Ok(v.clone());
+        match self.provided(name) {
+            Some(v) => Ok(v),
+            None => default.clone().ok_or_else(|| {
+                variables::Error::Provider(format!(
+                    "no provider resolved required variable {name:?}"
+                ))
+            }),
         }
-        if self.from_environment {
-            if let Ok(v) = std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())) {
-                return Ok(v);
+    }
+
+    /// The environment provider's answer. Spin's (`crates/variables/src/env.rs`) looks each
+    /// variable up inside `tokio::task::block_in_place`, so every variable a request reads
+    /// makes its worker thread hand its other tasks to another thread. That costs time, and
+    /// it changes which thread runs what next: after it, a response the guest hands over in
+    /// pieces is written by another worker while the guest is still writing (under Spin, the
+    /// 40 ms stall of split responses). The host does the same, to cost and race the same.
+    fn provided(&self, name: &str) -> Option<String> {
+        tokio::task::block_in_place(|| {
+            if let Some(v) = self.overrides.get(name) {
+                return Some(v.clone());
             }
-        }
-        default.clone().ok_or_else(|| {
-            variables::Error::Provider(format!("no provider resolved required variable {name:?}"))
+            if self.from_environment {
+                return std::env::var(format!("SPIN_VARIABLE_{}", name.to_ascii_uppercase())).ok();
+            }
+            None
         })
     }
 

@@ -1,19 +1,19 @@
 //! API.md, "Authentication": loopback trusted, allowed hosts, HTTP Digest for the rest.
 
-use std::net::SocketAddr;
+use std::net::IpAddr;
 
-use crate::support::{workspace, Response, Server};
+use crate::support::{remote_client_ip, workspace, Config, Response, Server};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use serde_json::json;
 use sha2::{Digest, Sha256};
-use testhost::{App, Manifest};
+use testhost::Manifest;
 
-const REMOTE: &str = "203.0.113.5:40000";
 const ACCOUNTS: &str = "admin:s3cr:t,other:pw";
 
-fn remote(app: App) -> App {
-    app.with_client_addr(REMOTE.parse::<SocketAddr>().unwrap())
+fn remote(config: Config) -> Config {
+    config
+        .with_remote_client()
         .with_variable("auth_accounts", ACCOUNTS)
 }
 
@@ -180,8 +180,9 @@ fn signed_nonce(secret: &str, time: u64) -> String {
 
 #[test]
 fn an_expired_nonce_is_stale() {
-    let s =
-        Server::start_with(|app| remote(app).with_variable("auth_nonce_secret", "a known secret"));
+    let s = Server::start_with(|config| {
+        remote(config).with_variable("auth_nonce_secret", "a known secret")
+    });
     let now = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .unwrap()
@@ -244,12 +245,19 @@ fn the_generated_secret_is_kept_and_shared_by_all_components() {
 
 #[test]
 fn allowed_hosts_pass() {
-    let s = Server::start_with(|app| {
-        remote(app).with_variable("auth_allowed_hosts", "10.0.0.0/8, 203.0.113.0/24")
+    // The client's network, and a neighbour of the client in it.
+    let IpAddr::V4(ip) = remote_client_ip() else {
+        unreachable!()
+    };
+    let [a, b, c, d] = ip.octets();
+    let network = format!("{a}.{b}.{c}.0/24");
+    let neighbour = format!("{a}.{b}.{c}.{}", d.wrapping_add(1));
+    let s = Server::start_with(|config| {
+        remote(config).with_variable("auth_allowed_hosts", &format!("10.0.0.0/8, {network}"))
     });
     s.get("/1.0/users/").expect(200);
-    let s = Server::start_with(|app| {
-        remote(app).with_variable("auth_allowed_hosts", "203.0.113.6, 10.0.0.0/8")
+    let s = Server::start_with(|config| {
+        remote(config).with_variable("auth_allowed_hosts", &format!("{neighbour}, 10.0.0.0/8"))
     });
     s.get("/1.0/users/").expect_empty(401);
 }
@@ -258,8 +266,9 @@ fn allowed_hosts_pass() {
 fn loopback_authenticates_when_not_trusted() {
     // Any spelling but true/1/yes/on: a mistyped setting fails closed.
     for setting in ["false", "False", "FALSE", "0", "no", "ture"] {
-        let s = Server::start_with(|app| {
-            app.with_variable("auth_trust_loopback", setting)
+        let s = Server::start_with(|config| {
+            config
+                .with_variable("auth_trust_loopback", setting)
                 .with_variable("auth_accounts", ACCOUNTS)
         });
         let r = s.get("/1.0/users/");
@@ -268,20 +277,20 @@ fn loopback_authenticates_when_not_trusted() {
         let a = authorization("MD5", "admin", "s3cr:t", "GET", "/1.0/users/", &n);
         get_with(&s, "/1.0/users/", &a).expect(200);
     }
-    let s = Server::start_with(|app| app.with_variable("auth_trust_loopback", "TRUE"));
+    let s = Server::start_with(|config| config.with_variable("auth_trust_loopback", "TRUE"));
     s.get("/1.0/users/").expect(200);
 }
 
 #[test]
-fn a_client_cannot_claim_to_be_local() {
-    let s = Server::start_with(remote);
-    s.send(
-        "GET",
-        "/1.0/users/",
-        &[("spin-client-addr", "127.0.0.1:1")],
-        None,
-    )
-    .expect_empty(401);
+fn a_client_cannot_claim_another_address() {
+    let s = Server::start_with(|config| {
+        remote(config).with_variable("auth_allowed_hosts", "198.51.100.7")
+    });
+    // Neither loopback nor an allowed host by saying so: the runtime's own header comes last.
+    for claimed in ["127.0.0.1:1", "198.51.100.7:1"] {
+        s.send("GET", "/1.0/users/", &[("spin-client-addr", claimed)], None)
+            .expect_empty(401);
+    }
 }
 
 #[test]

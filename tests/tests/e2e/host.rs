@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{fresh_db, send, workspace, Server};
+use crate::support::{fresh_db, send, skipped_under_spin, workspace, Server};
 use serde_json::json;
 
 #[test]
@@ -40,7 +40,7 @@ fn an_existing_database_keeps_its_data_across_restarts() {
     let s = Server::start();
     s.post("/1.0/users/", &json!({"firstname": "Kept"}))
         .expect(201);
-    let again = Server::start_with(|app| app.with_database(&s.db).unwrap());
+    let again = Server::start_with(|config| config.with_database(&s.db));
     assert_eq!(
         again.get("/1.0/users/").json()["items"][0]["firstname"],
         "Kept"
@@ -62,16 +62,13 @@ fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
 }
 
 #[test]
-fn the_host_honours_sqlite_databases() {
+fn the_runtime_honours_sqlite_databases() {
     crate::support::Server::start(); // the components are built
     let db = fresh_db();
     let dir = db.with_extension("manifest");
     std::fs::create_dir_all(&dir).unwrap();
-    let app = testhost::App::load(&manifest_without_database_permission(&dir))
-        .unwrap()
-        .with_database(&db)
-        .unwrap();
-    let s = Server::start_with(|_| app);
+    let manifest = manifest_without_database_permission(&dir);
+    let s = Server::start_with(|config| config.with_manifest(&manifest).with_database(&db));
     // `access-denied` for users: its requests fail on our side (500, a generic message)...
     s.get("/1.0/users/")
         .expect_error(500, &["Internal server error"]);
@@ -102,8 +99,11 @@ fn spin_headers_reach_the_component() {
 
 #[test]
 fn reused_connections_behave_as_new_ones() {
+    if skipped_under_spin("a test host option (`--sqlite-connections reuse`); Spin opens a new connection for every `open`") {
+        return;
+    }
     use testhost::spin::Connections;
-    let s = Server::start_with(|app| app.with_connections(Connections::Reuse));
+    let s = Server::start_with(|config| config.with_connections(Connections::Reuse));
     let addr = s.addr;
     // Failed writes roll back before their connection serves another request.
     for i in 0..20 {
@@ -135,4 +135,61 @@ fn reused_connections_behave_as_new_ones() {
     }
     assert_eq!(s.get("/1.0/users/").json()["total"], 20);
     assert_eq!(s.get("/1.0/voicemails/").json()["total"], 32);
+}
+
+/// Spin leaves Nagle's algorithm on (no `TCP_NODELAY`): a response that reaches the socket in
+/// several writes can wait ~40 ms for the client's delayed ACK between them. So every response
+/// must be written at once, its length known: read from a keep-alive connection, each one
+/// arrives whole in a single read (one write of a few hundred bytes is one segment on
+/// loopback), with a `Content-Length` and no chunked framing.
+#[test]
+fn responses_reach_the_socket_in_one_write() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    s.post("/1.0/users/", &json!({"firstname": "Whole"}))
+        .expect(201);
+    let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+    let mut buffer = vec![0u8; 1 << 16];
+    let (mut in_pieces, mut unframed) = (Vec::new(), Vec::new());
+    for i in 0..300 {
+        let path = ["/1.0/users/1", "/1.0/users/", "/1.0/users/999"][i % 3];
+        // One write, as an HTTP client sends a request (a request in pieces waits on Nagle too).
+        let request = format!("GET {path} HTTP/1.1\r\nHost: {}\r\n\r\n", s.addr);
+        stream.write_all(request.as_bytes()).unwrap();
+        let mut n = stream.read(&mut buffer).unwrap();
+        let first = n;
+        // Read the rest of a response that came in pieces, so that the next one starts clean.
+        while !whole(&buffer[..n]) {
+            n += stream.read(&mut buffer[n..]).unwrap();
+        }
+        let text = String::from_utf8_lossy(&buffer[..n]).to_ascii_lowercase();
+        let head = text.split("\r\n\r\n").next().unwrap().to_string();
+        if first < n {
+            in_pieces.push(format!("{path}: {first} of {n} bytes first"));
+        }
+        if !head.contains("\r\ncontent-length:") || head.contains("transfer-encoding") {
+            unframed.push(head);
+        }
+    }
+    assert!(
+        in_pieces.is_empty(),
+        "{} of 300 responses in pieces: {in_pieces:?}",
+        in_pieces.len()
+    );
+    assert!(
+        unframed.is_empty(),
+        "responses without a content-length: {unframed:?}"
+    );
+}
+
+/// Whether `bytes` hold a whole response (by its `Content-Length`, or the end of a chunked body).
+fn whole(bytes: &[u8]) -> bool {
+    let text = String::from_utf8_lossy(bytes).to_ascii_lowercase();
+    let Some((head, body)) = text.split_once("\r\n\r\n") else {
+        return false;
+    };
+    match head.lines().find_map(|l| l.strip_prefix("content-length:")) {
+        Some(length) => body.len() >= length.trim().parse::<usize>().unwrap(),
+        None => body.ends_with("0\r\n\r\n"),
+    }
 }

@@ -1,14 +1,21 @@
 //! The end-to-end harness: the real components, built by their `spin.toml` build commands,
-//! served by the test host on loopback over a fresh SQLite file per test, and a plain
-//! HTTP/1.1 client that sends exactly the bytes a test asks for.
+//! served on loopback over a fresh SQLite file per test, and a plain HTTP/1.1 client that
+//! sends exactly the bytes a test asks for.
+//!
+//! Two runtimes serve them: the test host, in process (the default), or the real Spin CLI,
+//! one `spin up` per server (`E2E_RUNTIME=spin`; `SPIN` names the binary, else `spin` on the
+//! `PATH`). The tests are the same; the few that need what only the test host can do say so
+//! with [`skipped_under_spin`].
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::OnceLock;
 
 use serde_json::Value;
+use testhost::spin::{Connections, StatementLog};
+use testhost::spin_up::{Running, SpinUp};
 use testhost::{App, Manifest};
 
 pub fn workspace() -> PathBuf {
@@ -18,23 +25,62 @@ pub fn workspace() -> PathBuf {
         .to_path_buf()
 }
 
-/// The application, built and compiled once per test binary.
+/// What serves the app in this run of the tests.
+pub enum Runtime {
+    TestHost,
+    /// `spin up`, with this Spin CLI.
+    Spin(PathBuf),
+}
+
+pub fn runtime() -> &'static Runtime {
+    static RUNTIME: OnceLock<Runtime> = OnceLock::new();
+    RUNTIME.get_or_init(|| match std::env::var("E2E_RUNTIME").as_deref() {
+        Err(_) | Ok("") | Ok("testhost") => Runtime::TestHost,
+        Ok("spin") => Runtime::Spin(testhost::spin_up::find(&workspace()).expect(
+            "E2E_RUNTIME=spin: no Spin CLI found (set SPIN to its path, or put spin on the PATH)",
+        )),
+        Ok(other) => panic!("E2E_RUNTIME is `testhost` or `spin`, not `{other}`"),
+    })
+}
+
+/// Under Spin, a test that needs what only the test host can do passes without running, and
+/// says why on stderr (`cargo test -- --nocapture` shows it). Use it first thing:
+/// `if skipped_under_spin("why") { return; }`.
+pub fn skipped_under_spin(why: &str) -> bool {
+    let skip = matches!(runtime(), Runtime::Spin(_));
+    if skip {
+        eprintln!("skipped under Spin: {why}");
+    }
+    skip
+}
+
+/// The components, built once per test binary by their `spin.toml` build commands.
+fn built() -> PathBuf {
+    static MANIFEST: OnceLock<PathBuf> = OnceLock::new();
+    MANIFEST
+        .get_or_init(|| {
+            let manifest = workspace().join("spin.toml");
+            Manifest::load(&manifest)
+                .unwrap()
+                .build()
+                .expect("spin.toml build commands");
+            manifest
+        })
+        .clone()
+}
+
+/// The application as the test host loads it, compiled once per test binary.
 fn app() -> App {
     static APP: OnceLock<App> = OnceLock::new();
     APP.get_or_init(|| {
-        let manifest = workspace().join("spin.toml");
-        Manifest::load(&manifest)
-            .unwrap()
-            .build()
-            .expect("spin.toml build commands");
-        App::load(&manifest)
+        App::load(&built())
             .expect("load the components")
             .without_environment()
     })
     .clone()
 }
 
-fn runtime() -> &'static tokio::runtime::Runtime {
+fn tokio() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {
         tokio::runtime::Builder::new_multi_thread()
@@ -44,40 +90,164 @@ fn runtime() -> &'static tokio::runtime::Runtime {
     })
 }
 
-/// A fresh database file in Cargo's temporary directory for integration tests.
-pub fn fresh_db() -> PathBuf {
+/// A path of this test process's own in Cargo's temporary directory for integration tests.
+fn fresh_path(extension: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
-    let path =
-        Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("e2e-{}-{n}.db", std::process::id()));
-    for suffix in ["", "-wal", "-shm"] {
+    Path::new(env!("CARGO_TARGET_TMPDIR"))
+        .join(format!("e2e-{}-{n}.{extension}", std::process::id()))
+}
+
+/// A fresh database file.
+pub fn fresh_db() -> PathBuf {
+    let path = fresh_path("db");
+    for suffix in ["", "-journal", "-wal", "-shm"] {
         let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
     }
     path
+}
+
+/// The address the test host reports for a remote client (TEST-NET-3).
+const REMOTE: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5)), 40000);
+
+/// The client address the components see for a client made remote by
+/// [`Config::with_remote_client`].
+pub fn remote_client_ip() -> IpAddr {
+    match runtime() {
+        Runtime::TestHost => REMOTE.ip(),
+        Runtime::Spin(_) => IpAddr::V4(Ipv4Addr::LOCALHOST),
+    }
+}
+
+/// How a test wants the app served. Every setting holds under both runtimes but those marked
+/// "test host only", which the tests using them skip under Spin.
+#[derive(Default)]
+pub struct Config {
+    variables: Vec<(String, String)>,
+    database: Option<PathBuf>,
+    manifest: Option<PathBuf>,
+    remote: bool,
+    statement_log: Option<StatementLog>,
+    connections: Option<Connections>,
+}
+
+impl Config {
+    /// An application variable, as `SPIN_VARIABLE_<NAME>` sets it.
+    pub fn with_variable(mut self, name: &str, value: &str) -> Self {
+        self.variables.push((name.to_string(), value.to_string()));
+        self
+    }
+
+    /// This database file instead of a fresh one.
+    pub fn with_database(mut self, path: &Path) -> Self {
+        self.database = Some(path.to_path_buf());
+        self
+    }
+
+    /// This manifest instead of the workspace's `spin.toml`.
+    pub fn with_manifest(mut self, path: &Path) -> Self {
+        self.manifest = Some(path.to_path_buf());
+        self
+    }
+
+    /// Requests come from a client that loopback trust does not cover. The test host reports
+    /// a remote address ([`remote_client_ip`]); Spin reports the real one, loopback, so under
+    /// Spin loopback is not trusted instead (`auth_trust_loopback=false`, unless set).
+    pub fn with_remote_client(mut self) -> Self {
+        self.remote = true;
+        self
+    }
+
+    /// Test host only: record every statement the components run into `log`.
+    pub fn with_statement_log(mut self, log: StatementLog) -> Self {
+        self.statement_log = Some(log);
+        self
+    }
+
+    /// Test host only: how SQLite connections are opened.
+    pub fn with_connections(mut self, connections: Connections) -> Self {
+        self.connections = Some(connections);
+        self
+    }
 }
 
 /// The app served on a loopback port of its own.
 pub struct Server {
     pub addr: SocketAddr,
     pub db: PathBuf,
+    spin: Option<Running>,
 }
 
 impl Server {
     /// The app over a fresh database, variables at their `spin.toml` defaults.
     pub fn start() -> Self {
-        Self::start_with(|app| app)
+        Self::start_with(|config| config)
     }
 
-    /// The app over a fresh database, configured by `configure` (variables, client address).
-    pub fn start_with(configure: impl FnOnce(App) -> App) -> Self {
-        let db = fresh_db();
-        let app = configure(app().with_database(&db).unwrap());
-        let listener = runtime()
+    /// The app as `configure` says (variables, database, client address...).
+    pub fn start_with(configure: impl FnOnce(Config) -> Config) -> Self {
+        let config = configure(Config::default());
+        let db = config.database.clone().unwrap_or_else(fresh_db);
+        match runtime() {
+            Runtime::TestHost => Self::in_test_host(config, db),
+            Runtime::Spin(spin) => Self::in_spin(spin, config, db),
+        }
+    }
+
+    fn in_test_host(config: Config, db: PathBuf) -> Self {
+        let mut app = match &config.manifest {
+            Some(manifest) => App::load(manifest).unwrap().without_environment(),
+            None => app(),
+        };
+        app = app.with_database(&db).unwrap();
+        for (name, value) in &config.variables {
+            app = app.with_variable(name, value);
+        }
+        if config.remote {
+            app = app.with_client_addr(REMOTE);
+        }
+        if let Some(log) = config.statement_log {
+            app = app.with_statement_log(log);
+        }
+        if let Some(connections) = config.connections {
+            app = app.with_connections(connections);
+        }
+        let listener = tokio()
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
         let addr = listener.local_addr().unwrap();
-        runtime().spawn(testhost::serve(app, listener));
-        Self { addr, db }
+        tokio().spawn(testhost::serve(app, listener));
+        Self {
+            addr,
+            db,
+            spin: None,
+        }
+    }
+
+    fn in_spin(spin: &Path, config: Config, db: PathBuf) -> Self {
+        assert!(
+            config.statement_log.is_none() && config.connections.is_none(),
+            "a test host setting under Spin: skip the test with skipped_under_spin"
+        );
+        let mut variables = config.variables;
+        if config.remote && !variables.iter().any(|(n, _)| n == "auth_trust_loopback") {
+            variables.push(("auth_trust_loopback".into(), "false".into()));
+        }
+        let running = SpinUp {
+            spin: spin.to_path_buf(),
+            manifest: config.manifest.unwrap_or_else(built),
+            dir: fresh_path("spin"),
+            database: db.clone(),
+            variables,
+            listen: "127.0.0.1:0".parse().unwrap(),
+        }
+        .start()
+        .unwrap_or_else(|e| panic!("{e:#}"));
+        Self {
+            addr: running.addr,
+            db,
+            spin: Some(running),
+        }
     }
 
     /// A direct connection to the database, for what the API cannot do (two lines for a user).
@@ -127,6 +297,29 @@ impl Server {
         body: Option<&[u8]>,
     ) -> Response {
         send(self.addr, method, path, headers, body)
+    }
+}
+
+impl Drop for Server {
+    /// Stops `spin up`. A failed test under Spin shows what Spin and the components printed
+    /// and keeps its directory; a passed one leaves nothing of it behind.
+    fn drop(&mut self) {
+        let Some(spin) = self.spin.take() else {
+            return;
+        };
+        let failed = std::thread::panicking();
+        if failed {
+            eprintln!(
+                "spin up's output ({}):\n{}",
+                spin.output.display(),
+                spin.output_text()
+            );
+        }
+        let dir = spin.dir.clone();
+        drop(spin);
+        if !failed {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
 }
 

@@ -1,0 +1,174 @@
+//! The real Spin CLI: `spin up` in a process of its own, for running the end-to-end tests and
+//! the benchmark under Spin as well as under the test host.
+
+use std::io::Read;
+use std::net::SocketAddr;
+use std::os::unix::process::CommandExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{bail, Context, Result};
+
+/// The Spin CLI to run: `$SPIN` (a path, absolute or relative to the workspace, or a name on
+/// the `PATH`), else `spin` on the `PATH`, else the team's copy beside the checkout
+/// (`../shared/bin/spin`). `None` when there is none.
+pub fn find(workspace: &Path) -> Option<PathBuf> {
+    let runs = |p: &Path| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if let Some(named) = std::env::var_os("SPIN").filter(|s| !s.is_empty()) {
+        let named = PathBuf::from(named);
+        let path = if named.components().count() > 1 && named.is_relative() {
+            workspace.join(named)
+        } else {
+            named
+        };
+        return runs(&path).then_some(path);
+    }
+    [PathBuf::from("spin"), workspace.join("../shared/bin/spin")]
+        .into_iter()
+        .find(|p| runs(p))
+}
+
+/// What one `spin up` serves, and how.
+pub struct SpinUp {
+    /// The Spin CLI.
+    pub spin: PathBuf,
+    /// The application's `spin.toml`.
+    pub manifest: PathBuf,
+    /// A directory of this instance's own: its runtime config, component logs and output.
+    pub dir: PathBuf,
+    /// The file behind the `default` SQLite database.
+    pub database: PathBuf,
+    /// Application variables, given as `SPIN_VARIABLE_*` (the caller's own are not passed on).
+    pub variables: Vec<(String, String)>,
+    /// Where to listen; port 0 lets the system choose.
+    pub listen: SocketAddr,
+}
+
+/// A running `spin up`, stopped (with its `spin trigger http` child) when dropped.
+pub struct Running {
+    child: Child,
+    pub addr: SocketAddr,
+    /// The instance's directory ([`SpinUp::dir`]).
+    pub dir: PathBuf,
+    /// Everything Spin and the components printed.
+    pub output: PathBuf,
+}
+
+impl SpinUp {
+    /// Start `spin up` and wait until it serves (it prints `Serving http://ADDRESS`).
+    pub fn start(&self) -> Result<Running> {
+        std::fs::create_dir_all(&self.dir)?;
+        let runtime_config = self.dir.join("runtime-config.toml");
+        std::fs::write(
+            &runtime_config,
+            format!(
+                "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n",
+                toml_string(&self.database)?
+            ),
+        )?;
+        let output = self.dir.join("spin.out");
+        let out = std::fs::File::create(&output)?;
+        let mut command = Command::new(&self.spin);
+        command
+            .arg("up")
+            .arg("--from")
+            .arg(&self.manifest)
+            .arg("--listen")
+            .arg(self.listen.to_string())
+            .arg("--runtime-config-file")
+            .arg(&runtime_config)
+            .arg("--log-dir")
+            .arg(self.dir.join("logs"))
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(out))
+            // Its own process group: stopping it stops `spin trigger http` too.
+            .process_group(0);
+        for (name, _) in std::env::vars_os() {
+            if name.to_string_lossy().starts_with("SPIN_VARIABLE_") {
+                command.env_remove(name);
+            }
+        }
+        for (name, value) in &self.variables {
+            command.env(format!("SPIN_VARIABLE_{}", name.to_uppercase()), value);
+        }
+        let child = command
+            .spawn()
+            .with_context(|| format!("cannot run {}", self.spin.display()))?;
+        let mut running = Running {
+            child,
+            addr: self.listen,
+            dir: self.dir.clone(),
+            output,
+        };
+        let started = Instant::now();
+        loop {
+            let text = running.output_text();
+            if let Some(addr) = text
+                .lines()
+                .find_map(|l| l.trim().strip_prefix("Serving http://"))
+            {
+                running.addr = addr.trim().parse().context("Spin's address")?;
+                return Ok(running);
+            }
+            if let Some(status) = running.child.try_wait()? {
+                bail!("spin up exited ({status}):\n{text}");
+            }
+            if started.elapsed() > Duration::from_secs(120) {
+                bail!("spin up did not serve within 2 minutes:\n{text}");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+impl Running {
+    /// What Spin and the components printed so far.
+    pub fn output_text(&self) -> String {
+        let mut text = String::new();
+        if let Ok(mut f) = std::fs::File::open(&self.output) {
+            let _ = f.read_to_string(&mut text);
+        }
+        text
+    }
+
+    pub fn pid(&self) -> u32 {
+        self.child.id()
+    }
+}
+
+impl Drop for Running {
+    /// SIGTERM to the group, as Ctrl-C would; SIGKILL if it has not gone within 5 s.
+    fn drop(&mut self) {
+        let group = -(self.child.id() as i32);
+        // SAFETY: kill(2) on a process group this value created.
+        unsafe { libc::kill(group, libc::SIGTERM) };
+        let deadline = Instant::now() + Duration::from_secs(5);
+        while Instant::now() < deadline {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                // SAFETY: as above; whatever of the group is left goes with it.
+                unsafe { libc::kill(group, libc::SIGKILL) };
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        // SAFETY: as above.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+    }
+}
+
+fn toml_string(path: &Path) -> Result<String> {
+    let text = path
+        .to_str()
+        .with_context(|| format!("{} is not UTF-8", path.display()))?;
+    Ok(toml::Value::String(text.to_string()).to_string())
+}
