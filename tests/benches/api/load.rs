@@ -16,6 +16,14 @@ pub struct Measured {
     pub errors: u64,
 }
 
+/// Table cells for a run at 1 and one at 16 connections: req/s, p50, p99 of each.
+pub fn cells(one: &Measured, sixteen: &Measured) -> String {
+    format!(
+        "{:.0} | {:.3} ms | {:.3} ms | {:.0} | {:.3} ms | {:.3} ms",
+        one.rps, one.p50_ms, one.p99_ms, sixteen.rps, sixteen.p50_ms, sixteen.p99_ms
+    )
+}
+
 pub fn ensure_wrk() -> Result<()> {
     if Command::new("wrk").arg("--version").output().is_ok() {
         return Ok(());

@@ -1,11 +1,15 @@
 //! `cargo bench -p testhost`: the API's throughput, latency and scale through the test host,
-//! each figure beside the bare-SQLite floor of the same statements. Prints one table (also
-//! written to `target/bench/results.md`). Not a test: nothing here asserts a time.
+//! each figure beside the bare-SQLite floor of the same statements; then its reads under the
+//! test host and under the real Spin CLI (when there is one: `$SPIN`, `spin` on the `PATH`, or
+//! `../shared/bin/spin`), each beside a minimal component (`tests/floor`) under the same
+//! runtime. Prints one report (also written to `target/bench/results.md`). Not a test: nothing
+//! here asserts a time.
 //!
 //! `cargo bench -p testhost -- seed PATH [RECORDINGS]` only seeds a database (whose schema the
 //! components have created).
 
 mod floor;
+mod keepalive;
 mod load;
 mod seed;
 
@@ -19,6 +23,7 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use seed::Scale;
+use testhost::spin_up::{Running, SpinUp};
 use testhost::{App, Manifest};
 
 const SECONDS: u32 = 5;
@@ -60,10 +65,10 @@ fn main() -> Result<()> {
     // cache), then seeded, then served again (warm start).
     let large = dir.join("large.db");
     let _ = std::fs::remove_dir_all(root.join("target").join("testhost-cache"));
-    let (cold_ms, host) = Host::start(&root, &large, true, "new")?;
+    let (cold_ms, host) = Host::start(TEST_HOST, &manifest_path, &large, true)?;
     drop(host);
     seed::seed(&large, Scale::FULL)?;
-    let (warm_ms, host) = Host::start(&root, &large, false, "new")?;
+    let (warm_ms, host) = Host::start(TEST_HOST, &manifest_path, &large, false)?;
     drop(host);
     writeln!(
         report,
@@ -92,7 +97,7 @@ fn main() -> Result<()> {
             "SQLite connections reused across requests (`--sqlite-connections reuse`)",
         ),
     ] {
-        let (_, host) = Host::start(&root, &large, false, mode)?;
+        let (_, host) = Host::start(Runtime::TestHost(mode), &manifest_path, &large, false)?;
         let rows = run_all(&host, &dir, &endpoints)?;
         let peak_mb = host.peak_rss_mb()?;
         drop(host);
@@ -108,15 +113,9 @@ fn main() -> Result<()> {
         for ((e, (one, sixteen)), floor) in endpoints.iter().zip(&rows).zip(&large_floors) {
             writeln!(
                 report,
-                "| `{}` | {:.0} | {:.3} ms | {:.3} ms | {:.0} | {:.3} ms | {:.3} ms | {:.3} ms | {:.1}× | {} |",
+                "| `{}` | {} | {floor:.3} ms | {:.1}× | {} |",
                 e.label,
-                one.rps,
-                one.p50_ms,
-                one.p99_ms,
-                sixteen.rps,
-                sixteen.p50_ms,
-                sixteen.p99_ms,
-                floor,
+                load::cells(one, sixteen),
                 one.p50_ms / floor,
                 one.errors + sixteen.errors
             )?;
@@ -126,7 +125,7 @@ fn main() -> Result<()> {
 
     // Scale: the same two reads over 10,000 recordings.
     let small = dir.join("small.db");
-    let (_, host) = Host::start(&root, &small, true, "new")?;
+    let (_, host) = Host::start(TEST_HOST, &manifest_path, &small, true)?;
     drop(host);
     seed::seed(&small, Scale::FULL.with_recordings(10_000))?;
     let small_targets = Targets::find(&small)?;
@@ -137,15 +136,9 @@ fn main() -> Result<()> {
         "\n| at scale: p50 at 1 conn | host | 10,000 recordings | 1,000,000 | ratio | SQL floor, 10,000 | 1,000,000 |\n|---|---|---:|---:|---:|---:|---:|"
     )?;
     for (mode, large_run) in &large_rows {
-        let (_, host) = Host::start(&root, &small, false, mode)?;
+        let (_, host) = Host::start(Runtime::TestHost(mode), &manifest_path, &small, false)?;
         for (i, e) in small_endpoints.iter().enumerate().filter(|(_, e)| e.scale) {
-            let script = load::script(
-                &dir,
-                e.name_slug(),
-                e.method,
-                &e.wrk_path,
-                e.wrk_body.as_deref(),
-            )?;
+            let script = e.script(&dir)?;
             load::wrk(&host.base(), &script, 1, 1, "warmup")?;
             let small_run = load::wrk(&host.base(), &script, 1, SECONDS, "scale")?;
             let large_p50 = large_run[i].0.p50_ms;
@@ -163,9 +156,136 @@ fn main() -> Result<()> {
         drop(host);
     }
 
+    runtimes(&root, &dir, &large, &endpoints, &mut report)?;
+
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
     Ok(())
+}
+
+/// The reads under each runtime, beside the floor component (`tests/floor`) served by the same
+/// runtime over the same database: wrk at 1 and 16 connections, and sequential keep-alive
+/// GETs of one user (where a stall shows).
+fn runtimes(
+    root: &Path,
+    dir: &Path,
+    db: &Path,
+    endpoints: &[Endpoint],
+    report: &mut String,
+) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let floor_manifest = root.join("tests").join("floor").join("spin.toml");
+    Manifest::load(&floor_manifest)?.build()?;
+    let spin = testhost::spin_up::find(root);
+    let mut runtimes = vec![("test host", TEST_HOST)];
+    match &spin {
+        Some(spin) => runtimes.push(("Spin", Runtime::Spin(spin))),
+        None => writeln!(
+            report,
+            "\n(No Spin CLI found: set `SPIN`, or put `spin` on the `PATH`, for the Spin rows.)"
+        )?,
+    }
+    let reads: Vec<&Endpoint> = endpoints.iter().filter(|e| e.method == "GET").collect();
+    let by_id = reads[0];
+    let user = |i: usize| format!("/1.0/users/{}", 1 + (i * 7919) % 10_000);
+    // The floor again, reading one Spin variable first, as our components (and any component
+    // configured by variables) do on every request.
+    let with_variable = Endpoint::get(
+        "GET /1.0/users/<id>?variable",
+        "\"/1.0/users/\" .. math.random(1, 10000) .. \"?variable\"",
+        "/1.0/users/5000?variable",
+    );
+    writeln!(
+        report,
+        "\n**Reads under each runtime, beside a minimal component.** The floor component \
+         (`tests/floor`: the SDK's `Request`, one `SELECT` by id, JSON by hand) answers \
+         `GET /1.0/users/<id>` over the same database under the same runtime, a new SQLite \
+         connection per request in both; with `?variable` it first reads one Spin variable, as \
+         ours does (`auth_trust_loopback`) on every request. Ratios: ours ÷ the floor's (p50 \
+         at 1 connection; the floor's req/s ÷ ours at 16).\n"
+    )?;
+    writeln!(
+        report,
+        "| runtime | request | req/s (1 conn) | p50 | p99 | req/s (16 conns) | p50 | p99 | p50 ÷ floor | req/s 16: floor ÷ ours | errors |\n|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let mut sequences = Vec::new();
+    for (name, runtime) in runtimes {
+        let (_, floor_host) = Host::start(runtime, &floor_manifest, db, false)?;
+        let floor = run_endpoint(&floor_host, dir, by_id)?;
+        let variable = run_endpoint(&floor_host, dir, &with_variable)?;
+        keepalive::run(floor_host.addr, 50, user)?;
+        let floor_sequence = keepalive::run(floor_host.addr, 400, user)?;
+        drop(floor_host);
+        let label = format!("floor component: `{}`", by_id.label);
+        runtime_row(report, name, &label, &floor, &floor)?;
+        let label = format!(
+            "floor component + one variable read: `{}`",
+            with_variable.label
+        );
+        runtime_row(report, name, &label, &variable, &floor)?;
+        let (_, host) = Host::start(runtime, &manifest, db, false)?;
+        for e in &reads {
+            let label = format!("`{}`", e.label);
+            runtime_row(report, name, &label, &run_endpoint(&host, dir, e)?, &floor)?;
+        }
+        keepalive::run(host.addr, 50, user)?;
+        let sequence = keepalive::run(host.addr, 400, user)?;
+        sequences.push((name, floor_sequence, sequence, host.peak_rss_mb()?));
+    }
+    writeln!(
+        report,
+        "\n400 sequential `GET /1.0/users/<id>` on one keep-alive connection (after 50 unmeasured), \
+         each request timed by the client:\n\n\
+         | runtime | component | p50 | p99 | max | over 20 ms | p99 ÷ floor | errors | server peak memory |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for (name, floor, ours, peak_mb) in sequences {
+        for (component, s, memory) in [
+            ("floor", &floor, String::new()),
+            ("users", &ours, format!("{peak_mb:.0} MB")),
+        ] {
+            writeln!(
+                report,
+                "| {name} | {component} | {:.3} ms | {:.3} ms | {:.3} ms | {} | {:.2}× | {} | {memory} |",
+                s.p50_ms,
+                s.p99_ms,
+                s.max_ms,
+                s.slow,
+                s.p99_ms / floor.p99_ms,
+                s.errors
+            )?;
+        }
+    }
+    Ok(())
+}
+
+/// One row of the runtimes table: a request at 1 and 16 connections, and its ratios to the
+/// floor component's.
+fn runtime_row(
+    report: &mut String,
+    runtime: &str,
+    label: &str,
+    (one, sixteen): &(load::Measured, load::Measured),
+    (floor_one, floor_sixteen): &(load::Measured, load::Measured),
+) -> Result<()> {
+    writeln!(
+        report,
+        "| {runtime} | {label} | {} | {:.2}× | {:.2}× | {} |",
+        load::cells(one, sixteen),
+        one.p50_ms / floor_one.p50_ms,
+        floor_sixteen.rps / sixteen.rps,
+        one.errors + sixteen.errors
+    )?;
+    Ok(())
+}
+
+/// One endpoint at 1 and at 16 connections, after a warm-up.
+fn run_endpoint(host: &Host, dir: &Path, e: &Endpoint) -> Result<(load::Measured, load::Measured)> {
+    let script = e.script(dir)?;
+    load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+    let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
+    let sixteen = load::wrk(&host.base(), &script, 16, SECONDS, "c16")?;
+    Ok((one, sixteen))
 }
 
 /// Every endpoint at 1 and at 16 connections.
@@ -174,21 +294,10 @@ fn run_all(
     dir: &Path,
     endpoints: &[Endpoint],
 ) -> Result<Vec<(load::Measured, load::Measured)>> {
-    let mut rows = Vec::new();
-    for e in endpoints {
-        let script = load::script(
-            dir,
-            e.name_slug(),
-            e.method,
-            &e.wrk_path,
-            e.wrk_body.as_deref(),
-        )?;
-        load::wrk(&host.base(), &script, 1, 1, "warmup")?;
-        let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
-        let sixteen = load::wrk(&host.base(), &script, 16, SECONDS, "c16")?;
-        rows.push((one, sixteen));
-    }
-    Ok(rows)
+    endpoints
+        .iter()
+        .map(|e| run_endpoint(host, dir, e))
+        .collect()
 }
 
 /// One request the benchmark makes.
@@ -230,8 +339,16 @@ impl Endpoint {
         }
     }
 
-    fn name_slug(&self) -> &str {
-        self.label.split_whitespace().next().unwrap_or("req")
+    /// Its wrk script, written in `dir`.
+    fn script(&self, dir: &Path) -> Result<PathBuf> {
+        let name = self.label.split_whitespace().next().unwrap_or("req");
+        load::script(
+            dir,
+            name,
+            self.method,
+            &self.wrk_path,
+            self.wrk_body.as_deref(),
+        )
     }
 }
 
@@ -339,33 +456,65 @@ fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>
     Ok(out)
 }
 
-/// `testhost up` in a process of its own.
+/// What serves the app: `testhost up` with its SQLite connection mode, or `spin up`.
+#[derive(Clone, Copy)]
+enum Runtime<'a> {
+    TestHost(&'static str),
+    Spin(&'a Path),
+}
+
+/// The test host as Spin opens connections: a new one for every request.
+const TEST_HOST: Runtime<'static> = Runtime::TestHost("new");
+
+/// A runtime serving a manifest, in a process of its own.
 struct Host {
-    child: Child,
+    process: Process,
     addr: SocketAddr,
+}
+
+enum Process {
+    TestHost(Child),
+    Spin(Running),
 }
 
 impl Host {
     /// Start it and wait for its first answer; returns the time that took, in ms.
-    fn start(root: &Path, db: &Path, fresh: bool, connections: &str) -> Result<(f64, Host)> {
+    fn start(runtime: Runtime, manifest: &Path, db: &Path, fresh: bool) -> Result<(f64, Host)> {
         if fresh {
-            for suffix in ["", "-wal", "-shm"] {
+            for suffix in ["", "-journal", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
         }
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-        let log = std::fs::File::create(db.with_extension("host.log"))?;
         let started = Instant::now();
-        let child = Command::new(env!("CARGO_BIN_EXE_testhost"))
-            .args(["up", "--listen", &addr.to_string(), "--db"])
-            .arg(db)
-            .arg("--from")
-            .arg(root.join("spin.toml"))
-            .args(["--sqlite-connections", connections])
-            .stdout(Stdio::from(log.try_clone()?))
-            .stderr(Stdio::from(log))
-            .spawn()?;
-        let host = Host { child, addr };
+        let process = match runtime {
+            Runtime::TestHost(connections) => {
+                let log = std::fs::File::create(db.with_extension("host.log"))?;
+                Process::TestHost(
+                    Command::new(env!("CARGO_BIN_EXE_testhost"))
+                        .args(["up", "--listen", &addr.to_string(), "--db"])
+                        .arg(db)
+                        .arg("--from")
+                        .arg(manifest)
+                        .args(["--sqlite-connections", connections])
+                        .stdout(Stdio::from(log.try_clone()?))
+                        .stderr(Stdio::from(log))
+                        .spawn()?,
+                )
+            }
+            Runtime::Spin(spin) => Process::Spin(
+                SpinUp {
+                    spin: spin.to_path_buf(),
+                    manifest: manifest.to_path_buf(),
+                    dir: db.with_extension("spin"),
+                    database: db.to_path_buf(),
+                    variables: Vec::new(),
+                    listen: addr,
+                }
+                .start()?,
+            ),
+        };
+        let host = Host { process, addr };
         loop {
             if let Ok((status, _)) = http(addr, "GET", "/1.0/users/1", None) {
                 if status == 200 || status == 404 {
@@ -373,7 +522,7 @@ impl Host {
                 }
             }
             if started.elapsed() > Duration::from_secs(120) {
-                bail!("testhost did not answer within 2 minutes");
+                bail!("{} did not answer within 2 minutes", manifest.display());
             }
             std::thread::sleep(Duration::from_millis(1));
         }
@@ -383,8 +532,22 @@ impl Host {
         format!("http://{}", self.addr)
     }
 
+    /// The serving process's peak resident memory (under Spin, `spin up`'s child, `spin
+    /// trigger http`).
     fn peak_rss_mb(&self) -> Result<f64> {
-        let status = std::fs::read_to_string(format!("/proc/{}/status", self.child.id()))?;
+        let pid = match &self.process {
+            Process::TestHost(child) => child.id(),
+            Process::Spin(running) => {
+                let children =
+                    std::fs::read_to_string(format!("/proc/{0}/task/{0}/children", running.pid()))?;
+                children
+                    .split_whitespace()
+                    .next()
+                    .context("spin up has no child")?
+                    .parse()?
+            }
+        };
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
         let kb: f64 = status
             .lines()
             .find_map(|l| l.strip_prefix("VmHWM:"))
@@ -397,8 +560,11 @@ impl Host {
 
 impl Drop for Host {
     fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
+        // A `Running` stops itself.
+        if let Process::TestHost(child) = &mut self.process {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
     }
 }
 
