@@ -146,21 +146,23 @@ impl Running {
 }
 
 impl Drop for Running {
-    /// SIGTERM to the group, as Ctrl-C would; SIGKILL if it has not gone within 5 s.
+    /// SIGTERM to the group, as Ctrl-C would, then wait until `spin up` and its `spin trigger
+    /// http` have both gone (so the database is closed cleanly); SIGKILL if they have not
+    /// within 5 s.
     fn drop(&mut self) {
         let group = -(self.child.id() as i32);
-        // SAFETY: kill(2) on a process group this value created.
+        // SAFETY: kill(2) on the process group this value created; signal 0 only asks whether
+        // any of it is left.
         unsafe { libc::kill(group, libc::SIGTERM) };
         let deadline = Instant::now() + Duration::from_secs(5);
         while Instant::now() < deadline {
-            if let Ok(Some(_)) = self.child.try_wait() {
-                // SAFETY: as above; whatever of the group is left goes with it.
-                unsafe { libc::kill(group, libc::SIGKILL) };
+            // Reap `spin up`, or the group never empties.
+            let _ = self.child.try_wait();
+            if unsafe { libc::kill(group, 0) } != 0 {
                 return;
             }
             std::thread::sleep(Duration::from_millis(10));
         }
-        // SAFETY: as above.
         unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
     }
