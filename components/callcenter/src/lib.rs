@@ -4,7 +4,10 @@
 mod agent;
 mod queue;
 
-use common::{http::Request, resource, ApiError, Reply};
+use common::{
+    http::{Action, Request},
+    resource, ApiError,
+};
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
@@ -13,7 +16,7 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     common::http::serve(req, out, route).await
 }
 
-fn route(req: &Request) -> Result<Reply, ApiError> {
+fn route(req: &Request) -> Result<Action, ApiError> {
     // `spin-component-route`: the route of spin.toml that matched, without its `/...`.
     match req.header("spin-component-route") {
         Some(agent::Agent::PATH) => resource::route::<agent::Agent>(req),

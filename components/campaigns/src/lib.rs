@@ -16,7 +16,7 @@ mod recording;
 use common::{
     body,
     db::Db,
-    http::{id, Request},
+    http::{action, id, Action, Request},
     pagination::Pagination,
     query::{any, decode_path},
     ApiError, List, Reply,
@@ -31,24 +31,47 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
     common::http::serve(req, out, route).await
 }
 
-fn route(req: &Request) -> Result<Reply, ApiError> {
+fn route(req: &Request) -> Result<Action, ApiError> {
     use Method::*;
-    match (req.segments().as_slice(), &req.method) {
-        ([] | [""], Get) => list_campaigns(req),
-        ([] | [""], Post) => create_campaign(req),
-        ([] | [""], _) => Err(ApiError::MethodNotAllowed("GET, POST")),
-        ([c], Get) => get_campaign(id(c)?),
-        ([c] | [c, ""], Put) => update_campaign(req, id(c)?),
-        ([c] | [c, ""], Delete) => delete_campaign(id(c)?),
-        ([c] | [c, ""], Post) => add_recording(req, id(c)?),
-        ([c, ""], Get) => list_recordings(req, id(c)?),
-        ([_] | [_, ""], _) => Err(ApiError::MethodNotAllowed("GET, POST, PUT, DELETE")),
-        ([c, cid] | [c, cid, ""], Delete) => delete_recording(id(c)?, &decode_path(cid)),
-        ([c, "search"] | [c, "search", ""], Get) => search_recordings(req, id(c)?),
-        ([_, "search"] | [_, "search", ""], _) => Err(ApiError::MethodNotAllowed("GET, DELETE")),
-        ([_, _] | [_, _, ""], _) => Err(ApiError::MethodNotAllowed("DELETE")),
-        _ => Err(ApiError::NotFound),
-    }
+    Ok(match (req.segments().as_slice(), &req.method) {
+        ([] | [""], Get) => action(list_campaigns),
+        ([] | [""], Post) => action(create_campaign),
+        ([] | [""], _) => return Err(ApiError::MethodNotAllowed("GET, POST")),
+        ([c], Get) => {
+            let c = id(c)?;
+            action(move |_| get_campaign(c))
+        }
+        ([c] | [c, ""], Put) => {
+            let c = id(c)?;
+            action(move |req| update_campaign(req, c))
+        }
+        ([c] | [c, ""], Delete) => {
+            let c = id(c)?;
+            action(move |_| delete_campaign(c))
+        }
+        ([c] | [c, ""], Post) => {
+            let c = id(c)?;
+            action(move |req| add_recording(req, c))
+        }
+        ([c, ""], Get) => {
+            let c = id(c)?;
+            action(move |req| list_recordings(req, c))
+        }
+        ([_] | [_, ""], _) => return Err(ApiError::MethodNotAllowed("GET, POST, PUT, DELETE")),
+        ([c, cid] | [c, cid, ""], Delete) => {
+            let (c, cid) = (id(c)?, decode_path(cid));
+            action(move |_| delete_recording(c, &cid))
+        }
+        ([c, "search"] | [c, "search", ""], Get) => {
+            let c = id(c)?;
+            action(move |req| search_recordings(req, c))
+        }
+        ([_, "search"] | [_, "search", ""], _) => {
+            return Err(ApiError::MethodNotAllowed("GET, DELETE"))
+        }
+        ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("DELETE")),
+        _ => return Err(ApiError::NotFound),
+    })
 }
 
 fn list_campaigns(req: &Request) -> Result<Reply, ApiError> {

@@ -130,17 +130,29 @@ fn normalise(kind: Kind, value: &Value) -> Option<Value> {
 /// An integer, or a string holding one (as the seed's examples send ids).
 pub fn integer(value: &Value) -> Option<i64> {
     match value {
-        Value::Number(n) => n.as_i64(),
+        Value::Number(n) => whole(n),
         Value::String(s) => parse_whole(s),
         _ => None,
     }
+}
+
+/// A JSON number that is a whole number in `i64`'s range: `5`, and `5.0` too, which JSON (and
+/// JSON Schema's `integer`) counts as the same number. A number that came as a float is
+/// taken only where a float is exact (below 2^53): past it, `-9223372036854775809` would
+/// round into range.
+fn whole(n: &serde_json::Number) -> Option<i64> {
+    const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
+    n.as_i64().or_else(|| {
+        let f = n.as_f64()?;
+        (f.fract() == 0.0 && f.abs() < EXACT).then_some(f as i64)
+    })
 }
 
 /// A boolean, or one of the spellings 2013 clients used: `1`/`0`, `"True"`/`"False"`.
 pub fn boolean(value: &Value) -> Option<bool> {
     match value {
         Value::Bool(b) => Some(*b),
-        Value::Number(n) => match n.as_i64() {
+        Value::Number(n) => match whole(n) {
             Some(1) => Some(true),
             Some(0) => Some(false),
             _ => None,
@@ -220,6 +232,24 @@ mod tests {
             e.messages().unwrap(),
             vec!["Incorrect parameters sent: zeta, name, on"]
         );
+    }
+
+    /// JSON does not tell `5.0` from `5`, and neither does JSON Schema's `integer`.
+    #[test]
+    fn whole_numbers_written_with_a_fraction_are_integers() {
+        assert_eq!(integer(&json!(763.0)), Some(763));
+        assert_eq!(integer(&json!(-2.0)), Some(-2));
+        assert_eq!(boolean(&json!(1.0)), Some(true));
+        let below_i64 = serde_json::from_str::<Value>("-9223372036854775809").unwrap();
+        for bad in [
+            json!(763.5),
+            json!(1e19),
+            json!(-1e19),
+            json!("763.0"),
+            below_i64,
+        ] {
+            assert_eq!(integer(&bad), None, "{bad}");
+        }
     }
 
     #[test]

@@ -41,7 +41,19 @@ pub struct Reply {
     pub body: Vec<u8>,
 }
 
-pub type Handler = fn(&Request) -> Result<Reply, ApiError>;
+/// The work a router chose for a request, done once the request is admitted and its body read.
+pub type Action = Box<dyn FnOnce(&Request) -> Result<Reply, ApiError>>;
+
+/// A component's routes: from the method and path of a request (nothing checked yet, no body
+/// read) to its [`Action`], or 404 for a path it does not serve, 405 for a method the path
+/// does not take. Routing comes first, as it did in 2013 (Flask routed before the views'
+/// checks): a method no path takes is 405 whatever its content type.
+pub type Router = fn(&Request) -> Result<Action, ApiError>;
+
+/// An [`Action`] from a closure or a handler function.
+pub fn action(work: impl FnOnce(&Request) -> Result<Reply, ApiError> + 'static) -> Action {
+    Box::new(work)
+}
 
 impl Request {
     /// A request header, if present and text.
@@ -98,6 +110,15 @@ impl Reply {
         }
     }
 
+    /// A body already in its wire form, with its content type.
+    pub fn text(status: u16, content_type: &str, body: &str) -> Self {
+        Self {
+            status,
+            headers: vec![("content-type".into(), content_type.into())],
+            body: body.as_bytes().to_vec(),
+        }
+    }
+
     pub fn ok(value: &impl Serialize) -> Self {
         Self::json(200, value)
     }
@@ -140,16 +161,39 @@ impl From<ApiError> for Reply {
     }
 }
 
-/// Serve one request: 415, then 406, then 401 (see [`auth`]), then the body (413 past
-/// [`MAX_BODY_BYTES`]), then `handler`. A handler's error becomes its status and JSON list; a 500 is logged.
-pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler) {
+/// Who may send a request, and what it may ask for: what [`serve_with`] checks before the
+/// handler runs.
+pub struct Admission {
+    /// The media types a response can be had in ([`negotiation::JSON`] for the API).
+    pub offers: &'static [&'static str],
+    /// Whether the client must be trusted or authenticated ([`auth`]).
+    pub authenticate: bool,
+}
+
+/// The API's resources: JSON, and authentication.
+pub const API: Admission = Admission {
+    offers: negotiation::JSON,
+    authenticate: true,
+};
+
+/// Serve one request of the API: the route (404, 405), then 415, then 406, then 401 (see
+/// [`auth`]), then the body (413 past [`MAX_BODY_BYTES`]), then the route's action. A client
+/// that must authenticate and has not gets 401 before anything else, a 404 or 405 included.
+/// An error becomes its status and JSON list; a 500 is logged.
+pub async fn serve(req: IncomingRequest, out: ResponseOutparam, router: Router) {
+    serve_with(&API, req, out, router).await
+}
+
+/// [`serve`], under other admission rules (the OpenAPI document is YAML, and public).
+pub async fn serve_with(
+    admission: &Admission,
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    router: Router,
+) {
     let method = req.method();
     let path_with_query = req.path_with_query().unwrap_or_default();
-    let outcome = match accept(req, method.clone()).await {
-        Ok(request) => handler(&request),
-        Err(e) => Err(e),
-    };
-    let reply = outcome.unwrap_or_else(|e| {
+    let reply = handle(admission, req, router).await.unwrap_or_else(|e| {
         // The client gets a generic 500; the detail goes to the component's log.
         if let ApiError::Internal(detail) = &e {
             eprintln!("{method} {path_with_query}: {detail}");
@@ -159,37 +203,57 @@ pub async fn serve(req: IncomingRequest, out: ResponseOutparam, handler: Handler
     respond(out, reply);
 }
 
-async fn accept(req: IncomingRequest, method: Method) -> Result<Request, ApiError> {
-    let headers = req.headers().entries();
-    let has_body = matches!(method, Method::Post | Method::Put | Method::Patch);
-    let may_carry_body = method == Method::Delete || announces_body(&headers);
-    if has_body {
-        negotiation::check_content_type(header(&headers, "content-type"))?;
-    }
-    negotiation::check_accept(header(&headers, "accept"))?;
+async fn handle(
+    admission: &Admission,
+    req: IncomingRequest,
+    router: Router,
+) -> Result<Reply, ApiError> {
     let path_with_query = req.path_with_query().unwrap_or_default();
-    auth::authorize(&auth::Credentials {
-        client_addr: header(&headers, "spin-client-addr"),
-        method: &method.to_string(),
-        uri: &path_with_query,
-        authorization: header(&headers, "authorization"),
-    })?;
+    let headers = req.headers().entries();
     let query = path_with_query.split_once('?').map_or("", |(_, q)| q);
-    let request = Request {
-        method,
+    let mut request = Request {
+        method: req.method(),
         path: header(&headers, "spin-path-info").unwrap_or("").to_string(),
         query: Query::parse(query),
-        body: if has_body {
-            read_body(req).await?
-        } else if may_carry_body {
-            // A GET or DELETE with a body: nothing reads it, but the limit holds all the same.
-            read_body(req).await.map(|_| Vec::new())?
-        } else {
-            Vec::new()
-        },
+        body: Vec::new(),
         headers,
     };
-    Ok(request)
+    let action = match router(&request) {
+        Ok(action) => action,
+        Err(refused) => {
+            // What the app serves is no secret (the OpenAPI document is public), but a
+            // client that must authenticate learns nothing else before it has.
+            if admission.authenticate {
+                authorize(&request, &path_with_query)?;
+            }
+            return Err(refused);
+        }
+    };
+    let has_body = matches!(request.method, Method::Post | Method::Put | Method::Patch);
+    if has_body {
+        negotiation::check_content_type(request.header("content-type"))?;
+    }
+    negotiation::check_accept(request.header("accept"), admission.offers)?;
+    if admission.authenticate {
+        authorize(&request, &path_with_query)?;
+    }
+    let may_carry_body = request.method == Method::Delete || announces_body(&request.headers);
+    if has_body {
+        request.body = read_body(req).await?;
+    } else if may_carry_body {
+        // A GET or DELETE with a body: nothing reads it, but the limit holds all the same.
+        read_body(req).await?;
+    }
+    action(&request)
+}
+
+fn authorize(request: &Request, path_with_query: &str) -> Result<(), ApiError> {
+    auth::authorize(&auth::Credentials {
+        client_addr: request.header("spin-client-addr"),
+        method: &request.method.to_string(),
+        uri: path_with_query,
+        authorization: request.header("authorization"),
+    })
 }
 
 /// Read the body; past [`MAX_BODY_BYTES`] it is refused (413). The rest of a refused body is

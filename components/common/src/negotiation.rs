@@ -11,9 +11,24 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
     }
 }
 
+/// What the API's resources answer in: JSON, asked for by name or by `application/*`.
+pub const JSON: &[&str] = &["application/json", "application/*"];
+
+/// What the OpenAPI document is served as: YAML under its registered name (RFC 9512) or the
+/// older names clients still send, or any type of those families.
+pub const YAML: &[&str] = &[
+    "application/yaml",
+    "application/x-yaml",
+    "text/yaml",
+    "text/x-yaml",
+    "application/*",
+    "text/*",
+];
+
 /// `Accept`: absent is fine; otherwise, once `*/*` is set aside, what remains must be empty
-/// or name `application/json` or `application/*`. Quality values are not weighed.
-pub fn check_accept(accept: Option<&str>) -> Result<(), ApiError> {
+/// or name one of the `offered` types (for the API: `application/json` or `application/*`).
+/// Quality values are not weighed.
+pub fn check_accept(accept: Option<&str>, offered: &[&str]) -> Result<(), ApiError> {
     let Some(accept) = accept else { return Ok(()) };
     let mut named = accept
         .split(',')
@@ -23,7 +38,7 @@ pub fn check_accept(accept: Option<&str>) -> Result<(), ApiError> {
     if named.peek().is_none() {
         return Ok(());
     }
-    if named.any(|t| t == "application/json" || t == "application/*") {
+    if named.any(|t| offered.contains(&t.as_str())) {
         Ok(())
     } else {
         Err(ApiError::NotAcceptable)
@@ -74,7 +89,7 @@ mod tests {
             Some("application/json;charset=UTF-8"),
             Some("*/*;q=0.8"),
         ] {
-            assert!(check_accept(ok).is_ok(), "{ok:?}");
+            assert!(check_accept(ok, JSON).is_ok(), "{ok:?}");
         }
         for bad in [
             Some("text/html"),
@@ -83,7 +98,30 @@ mod tests {
             Some("text/*"),
         ] {
             assert!(
-                matches!(check_accept(bad), Err(ApiError::NotAcceptable)),
+                matches!(check_accept(bad, JSON), Err(ApiError::NotAcceptable)),
+                "{bad:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn accept_rules_for_yaml() {
+        for ok in [
+            None,
+            Some("*/*"),
+            Some("application/yaml"),
+            Some("text/yaml;q=0.5"),
+            Some("text/*"),
+        ] {
+            assert!(check_accept(ok, YAML).is_ok(), "{ok:?}");
+        }
+        for bad in [
+            Some("application/json"),
+            Some("text/html"),
+            Some("image/*, */*"),
+        ] {
+            assert!(
+                matches!(check_accept(bad, YAML), Err(ApiError::NotAcceptable)),
                 "{bad:?}"
             );
         }

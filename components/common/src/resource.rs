@@ -9,7 +9,7 @@ use spin_sdk::http::Method;
 use crate::{
     body::{self, Field},
     db::{Db, Param},
-    http::{id, Request},
+    http::{action, id, Action, Request},
     pagination::Pagination,
     query::{Query, Rule},
     ApiError, Reply,
@@ -68,21 +68,21 @@ pub trait Resource: Serialize + DeserializeOwned + Default {
     fn delete(db: &Db, id: i64, resource: &Self, query: &Query) -> Result<(), ApiError>;
 }
 
-/// Dispatch a request below `R::PATH`: the collection (`""` or `/`) or one item (`/<id>` or
+/// Route a request below `R::PATH`: the collection (`""` or `/`) or one item (`/<id>` or
 /// `/<id>/`); anything else is 404, a method a path does not serve 405.
-pub fn route<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
+pub fn route<R: Resource + 'static>(req: &Request) -> Result<Action, ApiError> {
     match req.segments().as_slice() {
         [] | [""] => match req.method {
-            Method::Get => list::<R>(req),
-            Method::Post => create::<R>(req),
+            Method::Get => Ok(action(list::<R>)),
+            Method::Post => Ok(action(create::<R>)),
             _ => Err(ApiError::MethodNotAllowed("GET, POST")),
         },
         [item] | [item, ""] => {
             let item = id(item)?;
             match req.method {
-                Method::Get => get::<R>(item),
-                Method::Put => update::<R>(req, item),
-                Method::Delete => delete::<R>(req, item),
+                Method::Get => Ok(action(move |_| get::<R>(item))),
+                Method::Put => Ok(action(move |req| update::<R>(req, item))),
+                Method::Delete => Ok(action(move |req| delete::<R>(req, item))),
                 _ => Err(ApiError::MethodNotAllowed("GET, PUT, DELETE")),
             }
         }

@@ -347,7 +347,9 @@ pub fn send(
     stream.write_all(&request).unwrap();
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw).unwrap();
-    Response::parse(&raw)
+    let response = Response::parse(&raw);
+    crate::contract::check(method, path, &response);
+    response
 }
 
 #[derive(Debug)]

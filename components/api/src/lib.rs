@@ -1,0 +1,35 @@
+//! `/1.0/api/`: the OpenAPI 3.1 document of this API (`api/api.yml`), embedded when the
+//! component is built, so what is served is what the tests checked. Public, as wazo-confd
+//! serves its own: it says what the API does, not what it holds.
+
+use common::{
+    http::{action, Action, Admission, Request},
+    negotiation, ApiError, Reply,
+};
+use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
+use spin_sdk::http_component;
+
+/// The document, as written in the repository.
+const DOCUMENT: &str = include_str!("../../../api/api.yml");
+
+/// YAML (RFC 9512), to any client, authenticated or not.
+const PUBLIC_YAML: Admission = Admission {
+    offers: negotiation::YAML,
+    authenticate: false,
+};
+
+#[http_component]
+async fn handle(req: IncomingRequest, out: ResponseOutparam) {
+    common::http::serve_with(&PUBLIC_YAML, req, out, route).await
+}
+
+/// Like every path of the API, the document's answers with a trailing `/` too.
+fn route(req: &Request) -> Result<Action, ApiError> {
+    match (req.segments().as_slice(), &req.method) {
+        (["api.yml"] | ["api.yml", ""], Method::Get) => Ok(action(|_| {
+            Ok(Reply::text(200, "application/yaml", DOCUMENT))
+        })),
+        (["api.yml"] | ["api.yml", ""], _) => Err(ApiError::MethodNotAllowed("GET")),
+        _ => Err(ApiError::NotFound),
+    }
+}
