@@ -14,6 +14,7 @@ use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
 use wasmtime::component::{Component, Linker, ResourceTable};
 use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime_wasi::cli::OutputFile;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
 use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
@@ -72,6 +73,7 @@ pub struct App {
     client_addr: Option<SocketAddr>,
     statement_log: Option<StatementLog>,
     pool: Option<Arc<Pool>>,
+    log_dir: Option<Arc<PathBuf>>,
 }
 
 impl App {
@@ -132,6 +134,7 @@ impl App {
             client_addr: None,
             statement_log: None,
             pool: None,
+            log_dir: None,
         };
         Ok(app)
     }
@@ -182,9 +185,38 @@ impl App {
     }
 
     /// Record every SQL statement the components run into `log`.
+    /// Write each component's output to `<dir>/<component>_stdout.txt` and `_stderr.txt`,
+    /// appending, as `spin up --log-dir` does, instead of to this process's own.
+    pub fn with_log_dir(mut self, dir: &Path) -> Result<Self> {
+        std::fs::create_dir_all(dir)?;
+        self.log_dir = Some(Arc::new(dir.to_path_buf()));
+        Ok(self)
+    }
+
     pub fn with_statement_log(mut self, log: StatementLog) -> Self {
         self.statement_log = Some(log);
         self
+    }
+
+    /// The component's WASI context: its output to the log directory, or to ours.
+    fn wasi(&self, component: &str) -> Result<WasiCtx> {
+        let mut wasi = WasiCtx::builder();
+        match &self.log_dir {
+            Some(dir) => {
+                let log = |stream: &str| {
+                    std::fs::OpenOptions::new()
+                        .create(true)
+                        .append(true)
+                        .open(dir.join(format!("{component}_{stream}.txt")))
+                        .map(OutputFile::new)
+                };
+                wasi.stdout(log("stdout")?).stderr(log("stderr")?);
+            }
+            None => {
+                wasi.inherit_stdout().inherit_stderr();
+            }
+        }
+        Ok(wasi.build())
     }
 
     pub fn database(&self) -> &Path {
@@ -244,7 +276,7 @@ impl App {
 
         let state = State {
             table: ResourceTable::new(),
-            wasi: WasiCtx::builder().inherit_stdout().inherit_stderr().build(),
+            wasi: self.wasi(&component.id)?,
             http: WasiHttpCtx::new(),
             sqlite: Sqlite {
                 default_path: self.database.clone(),

@@ -20,7 +20,7 @@ const PUBLIC_YAML: Admission = Admission {
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve_with(&PUBLIC_YAML, req, out, route).await
+    common::http::serve_with("api", &PUBLIC_YAML, req, out, route).await
 }
 
 /// Like every path of the API, the document's answers with a trailing `/` too.

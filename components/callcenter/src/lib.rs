@@ -5,15 +5,19 @@ mod agent;
 mod queue;
 
 use common::{
+    db::Db,
     http::{Action, Request},
-    resource, ApiError,
+    pagination::Pagination,
+    resource,
+    table::Table,
+    ApiError,
 };
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve(req, out, route).await
+    common::http::serve("callcenter", req, out, route).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {
@@ -23,4 +27,16 @@ fn route(req: &Request) -> Result<Action, ApiError> {
         Some(queue::Queue::PATH) => resource::route::<queue::Queue>(req),
         _ => Err(ApiError::NotFound),
     }
+}
+
+/// A bare array sorted by `number` compared as text, as in 2013 (agents and queues alike).
+pub fn by_number<T: Table>(db: &Db, page: Option<Pagination>) -> Result<Vec<T>, ApiError> {
+    let sql = format!(
+        "{}{} ORDER BY {a}.number, {a}.id LIMIT ? OFFSET ?",
+        T::select(),
+        T::from(),
+        a = T::ALIAS
+    );
+    db.query(&sql, &Pagination::limit_offset(page))?
+        .map(T::read)
 }

@@ -28,6 +28,9 @@ pub struct Campaign {
     pub queue_display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_number: Option<String>,
+    /// The row's version, for its `ETag`; not part of the representation.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// Dates are strings here; one that does not parse is `invalid_date_format`, not an
@@ -49,7 +52,7 @@ pub const REQUIRED: &[&str] = &["campaign_name", "activated", "base_filename"];
 
 const COLUMNS: &str = "SELECT c.id, c.campaign_name, c.activated, c.base_filename, c.queue_id, \
     c.start_date, c.end_date, q.name AS queue_name, q.displayname AS queue_display_name, \
-    q.number AS queue_number";
+    q.number AS queue_number, c.version";
 const FROM: &str = " FROM recording_campaigns c LEFT JOIN queues q ON q.id = c.queue_id";
 
 fn read(row: &Row) -> Result<Campaign, ApiError> {
@@ -64,6 +67,7 @@ fn read(row: &Row) -> Result<Campaign, ApiError> {
         queue_name: row.opt_text("queue_name")?,
         queue_display_name: row.opt_text("queue_display_name")?,
         queue_number: row.opt_text("queue_number")?,
+        version: row.int("version")?,
     })
 }
 
@@ -191,32 +195,33 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
     })
 }
 
-/// Apply the keys sent over `before` and store the result, if it passes validation. Runs in
-/// the caller's transaction.
+/// Apply the keys sent over `before` and store the result, if it passes validation; the
+/// version grows when a column changes. Runs in the caller's transaction.
 pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiError> {
     let mut campaign = body::apply(before, changes)?;
     validate(db, &mut campaign, Some(before.id))?;
-    let mut values = columns(&campaign).to_vec();
-    values.push(before.id.param());
+    let values = columns(&campaign);
+    let mut params = values.to_vec();
+    params.push(before.id.param());
+    params.extend(values);
     db.execute(
         "UPDATE recording_campaigns SET campaign_name = ?, activated = ?, base_filename = ?, \
-         queue_id = ?, start_date = ?, end_date = ? WHERE id = ?",
-        &values,
+         queue_id = ?, start_date = ?, end_date = ?, version = version + 1 WHERE id = ? \
+         AND NOT (campaign_name IS ? AND activated IS ? AND base_filename IS ? \
+         AND queue_id IS ? AND start_date IS ? AND end_date IS ?)",
+        &params,
     )
 }
 
-/// 404 if none; 412 `campaign_not_empty` while it has recordings.
+/// 412 `campaign_not_empty` while it has recordings. Runs in the caller's transaction.
 pub fn delete(db: &Db, id: i64) -> Result<(), ApiError> {
-    db.transaction(|| {
-        get(db, id)?.ok_or(ApiError::NotFound)?;
-        if db.exists(
-            "SELECT COUNT(*) FROM recordings WHERE campaign_id = ?",
-            &params![id],
-        )? {
-            return Err(ApiError::precondition_failed("campaign_not_empty"));
-        }
-        db.execute("DELETE FROM recording_campaigns WHERE id = ?", &params![id])
-    })
+    if db.exists(
+        "SELECT COUNT(*) FROM recordings WHERE campaign_id = ?",
+        &params![id],
+    )? {
+        return Err(ApiError::precondition_failed("campaign_not_empty"));
+    }
+    db.execute("DELETE FROM recording_campaigns WHERE id = ?", &params![id])
 }
 
 /// The 2013 rules, in their order: `empty_name`; `start_greater_than_end`, or else

@@ -14,7 +14,7 @@ mod campaign;
 mod recording;
 
 use common::{
-    body,
+    body, conditional,
     db::Db,
     http::{action, id, Action, Request},
     pagination::Pagination,
@@ -28,7 +28,7 @@ use recording::NewRecording;
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve(req, out, route).await
+    common::http::serve("campaigns", req, out, route).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {
@@ -39,7 +39,7 @@ fn route(req: &Request) -> Result<Action, ApiError> {
         ([] | [""], _) => return Err(ApiError::MethodNotAllowed("GET, POST")),
         ([c], Get) => {
             let c = id(c)?;
-            action(move |_| get_campaign(c))
+            action(move |req| get_campaign(req, c))
         }
         ([c] | [c, ""], Put) => {
             let c = id(c)?;
@@ -47,7 +47,7 @@ fn route(req: &Request) -> Result<Action, ApiError> {
         }
         ([c] | [c, ""], Delete) => {
             let c = id(c)?;
-            action(move |_| delete_campaign(c))
+            action(move |req| delete_campaign(req, c))
         }
         ([c] | [c, ""], Post) => {
             let c = id(c)?;
@@ -60,16 +60,20 @@ fn route(req: &Request) -> Result<Action, ApiError> {
         ([_] | [_, ""], _) => return Err(ApiError::MethodNotAllowed("GET, POST, PUT, DELETE")),
         ([c, cid] | [c, cid, ""], Delete) => {
             let (c, cid) = (id(c)?, decode_path(cid));
-            action(move |_| delete_recording(c, &cid))
+            action(move |req| delete_recording(req, c, &cid))
         }
         ([c, "search"] | [c, "search", ""], Get) => {
             let c = id(c)?;
             action(move |req| search_recordings(req, c))
         }
+        ([c, cid] | [c, cid, ""], Get) => {
+            let (c, cid) = (id(c)?, decode_path(cid));
+            action(move |req| get_recording(req, c, &cid))
+        }
         ([_, "search"] | [_, "search", ""], _) => {
             return Err(ApiError::MethodNotAllowed("GET, DELETE"))
         }
-        ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("DELETE")),
+        ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("GET, DELETE")),
         _ => return Err(ApiError::NotFound),
     })
 }
@@ -80,13 +84,19 @@ fn list_campaigns(req: &Request) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&campaign::list(&Db::open()?, &filters, page)?))
 }
 
-/// `{"total": 1, "items": [campaign]}`, as in 2013.
-fn get_campaign(campaign_id: i64) -> Result<Reply, ApiError> {
+/// `{"total": 1, "items": [campaign]}`, as in 2013, with the campaign's `ETag`; 304 when
+/// `If-None-Match` names it.
+fn get_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let found = campaign::get(&Db::open()?, campaign_id)?.ok_or(ApiError::NotFound)?;
+    if let Some(not_modified) = conditional::not_modified(req, found.version) {
+        return Ok(not_modified);
+    }
+    let etag = conditional::etag(found.version);
     Ok(Reply::ok(&List {
         total: 1,
         items: vec![found],
-    }))
+    })
+    .with_header("etag", etag))
 }
 
 /// 201, the new id as a JSON integer, and `Location`.
@@ -99,20 +109,34 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
     Ok(Reply::json(201, &created).with_location(location))
 }
 
-/// 200 `"Updated: <id>"`; 404 before anything else is looked at.
+/// 200 `"Updated: <id>"` and the new `ETag`. 404 before anything else is looked at (412
+/// with `If-Match`, which nothing matches then); then the body (400), then `If-Match` (412).
 fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    db.transaction(|| {
-        let before = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+    let version = db.transaction(|| {
+        let Some(before) = campaign::get(&db, campaign_id)? else {
+            conditional::check_if_match(req, None)?;
+            return Err(ApiError::NotFound);
+        };
         let changes = body::check(&req.json_object()?, campaign::FIELDS)?;
-        campaign::update(&db, &before, &changes)
+        conditional::check_if_match(req, Some(before.version))?;
+        campaign::update(&db, &before, &changes)?;
+        let after = campaign::get(&db, campaign_id)?;
+        Ok(after.map_or(0, |c| c.version))
     })?;
-    Ok(Reply::ok(&format!("Updated: {campaign_id}")))
+    Ok(Reply::ok(&format!("Updated: {campaign_id}"))
+        .with_header("etag", conditional::etag(version)))
 }
 
 /// 200 `"Deleted: True"`; 412 `["campaign_not_empty"]` while it has recordings.
-fn delete_campaign(campaign_id: i64) -> Result<Reply, ApiError> {
-    campaign::delete(&Db::open()?, campaign_id)?;
+fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    db.transaction(|| {
+        let found = campaign::get(&db, campaign_id)?;
+        conditional::check_if_match(req, found.as_ref().map(|c| c.version))?;
+        found.ok_or(ApiError::NotFound)?;
+        campaign::delete(&db, campaign_id)
+    })?;
     Ok(Reply::ok(&"Deleted: True"))
 }
 
@@ -162,8 +186,24 @@ fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     Ok(Reply::json(201, &"Added: True"))
 }
 
-/// 200 `"Deleted: True"`, or 404.
-fn delete_recording(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    recording::delete(&Db::open()?, campaign_id, cid)?;
+/// One recording, with its `ETag` (beyond the 2013 API: the tag a conditional DELETE needs);
+/// 304 when `If-None-Match` names it.
+fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
+    let found = recording::get(&Db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    if let Some(not_modified) = conditional::not_modified(req, found.version) {
+        return Ok(not_modified);
+    }
+    Ok(Reply::ok(&found).with_header("etag", conditional::etag(found.version)))
+}
+
+/// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction.
+fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    db.transaction(|| {
+        let found = recording::get(&db, campaign_id, cid)?;
+        conditional::check_if_match(req, found.as_ref().map(|r| r.version))?;
+        found.ok_or(ApiError::NotFound)?;
+        recording::delete(&db, campaign_id, cid)
+    })?;
     Ok(Reply::ok(&"Deleted: True"))
 }

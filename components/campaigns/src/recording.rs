@@ -22,6 +22,9 @@ pub struct Recording {
     pub filename: Option<String>,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
+    /// The row's version, for its `ETag`; not part of the representation.
+    #[serde(skip)]
+    pub version: i64,
 }
 
 /// A recording as a client posts it: the agent by number (or id), dates in any accepted form.
@@ -62,7 +65,7 @@ fn agent_number(value: &Value) -> Option<Value> {
 }
 
 const COLUMNS: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
-    r.callee, r.client_id, r.filename, r.start_time, r.end_time";
+    r.callee, r.client_id, r.filename, r.start_time, r.end_time, r.version";
 const FROM: &str = " FROM recordings r JOIN agents a ON a.id = r.agent_id";
 
 /// List order: start time, then cid.
@@ -80,7 +83,17 @@ fn read(row: &Row) -> Result<Recording, ApiError> {
         filename: row.opt_text("filename")?,
         start_time: row.opt_text("start_time")?,
         end_time: row.opt_text("end_time")?,
+        version: row.int("version")?,
     })
+}
+
+/// One recording of a campaign, by cid.
+pub fn get(db: &Db, campaign_id: i64, cid: &str) -> Result<Option<Recording>, ApiError> {
+    db.query_one(
+        &format!("{COLUMNS}{FROM} WHERE r.cid = ? AND r.campaign_id = ?"),
+        &params![cid, campaign_id],
+        read,
+    )
 }
 
 /// The list's filters, combined with AND.
@@ -199,17 +212,10 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
     )
 }
 
-/// 404 when the campaign has no recording with that cid.
+/// Delete an existing recording. Runs in the caller's transaction.
 pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
-    db.transaction(|| {
-        let deleted = db.query(
-            "DELETE FROM recordings WHERE campaign_id = ? AND cid = ? RETURNING cid",
-            &params![campaign_id, cid],
-        )?;
-        if deleted.is_empty() {
-            Err(ApiError::NotFound)
-        } else {
-            Ok(())
-        }
-    })
+    db.execute(
+        "DELETE FROM recordings WHERE campaign_id = ? AND cid = ?",
+        &params![campaign_id, cid],
+    )
 }

@@ -7,11 +7,16 @@
 //! `auth_accounts` (`login:password` pairs, comma-separated; secret) and `auth_nonce_secret`
 //! (optional; without it the app generates a secret once and keeps it in the database).
 //!
-//! Nonces are stateless: a timestamp signed with HMAC-SHA256, valid for five minutes, after
-//! which a correct answer gets a new challenge with `stale=true`. Nonce counts are not tracked,
-//! so a captured request can be replayed within those five minutes; use HTTPS (the seed's
-//! port 50051) for remote clients. Nothing here logs a password or a digest response.
+//! A nonce is a timestamp and random bytes, signed with HMAC-SHA256, valid for five minutes,
+//! after which a correct answer gets a new challenge with `stale=true`. Each nonce's count
+//! (`nc`) must grow: the highest count accepted for a nonce is kept in `digest_nonces`, one
+//! statement per authenticated request ([`record_use`]), and a request that repeats a count,
+//! or sends one not above the last accepted, is a replay: 401, `stale=true` (the credentials
+//! were right, only the nonce's use was not). Rows go some time after their nonce expires, a
+//! batch at a time. Digest protects the password, not the request: use HTTPS (the seed's port
+//! 50051) for remote clients. Nothing here logs a password or a digest response.
 
+use std::cell::OnceCell;
 use std::net::IpAddr;
 use std::time::{SystemTime, UNIX_EPOCH};
 
@@ -24,6 +29,17 @@ use crate::{db::Db, error::ApiError, params};
 pub const REALM: &str = "XivoRealm";
 /// How long a nonce may be used.
 pub const NONCE_LIFETIME_SECS: u64 = 300;
+/// Random bytes in every nonce, so that two challenges in the same second differ and two
+/// clients never share a nonce's count.
+const NONCE_RANDOM_BYTES: usize = 16;
+/// A used nonce's row is kept this long after the nonce expires, so that a clock set back a
+/// little cannot bring a forgotten nonce back to life (the check also tolerates nonces up to
+/// 60 s in the future).
+const FORGET_AFTER_SECS: u64 = 60;
+/// The expired rows [`record_use`] lets pile up before it deletes them...
+const CLEANUP_WHEN: i64 = 64;
+/// ... and how many it deletes at most, in one statement.
+const CLEANUP_BATCH: i64 = 256;
 
 /// What a request brings to the check.
 pub struct Credentials<'a> {
@@ -78,21 +94,86 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     if policy.trusts(client) {
         return Ok(());
     }
-    let secret = nonce_secret()?;
+    // Opened when first needed: a wrong answer, with the secret configured, never opens it.
+    let cell = OnceCell::new();
+    let db = || -> Result<&Db, ApiError> {
+        if let Some(db) = cell.get() {
+            return Ok(db);
+        }
+        let opened = Db::open()?;
+        Ok(cell.get_or_init(|| opened))
+    };
+    let secret = nonce_secret(db)?;
     let now = unix_now();
+    let refuse = |stale| {
+        let nonce = make_nonce(&secret, now, &hex(&random_bytes()));
+        Err(ApiError::Unauthorized(challenges(&nonce, stale)))
+    };
     match check_digest(&policy, request, &secret, now) {
-        Verdict::Pass => Ok(()),
-        Verdict::Fail => Err(ApiError::Unauthorized(challenges(&secret, now, false))),
-        Verdict::Stale => Err(ApiError::Unauthorized(challenges(&secret, now, true))),
+        Verdict::Pass(used) => {
+            if record_use(db()?, &used, now)? {
+                Ok(())
+            } else {
+                refuse(true)
+            }
+        }
+        Verdict::Fail => refuse(false),
+        Verdict::Stale => refuse(true),
     }
 }
 
 #[derive(Debug, PartialEq, Eq)]
 pub enum Verdict {
-    Pass,
+    /// The answer is right, for a nonce that is still good: it passes if its count grew
+    /// ([`record_use`]).
+    Pass(NonceUse),
     Fail,
     /// The answer was right for a nonce that has expired.
     Stale,
+}
+
+/// A right answer's nonce, its count, and when the nonce expires (Unix seconds).
+#[derive(Debug, PartialEq, Eq)]
+pub struct NonceUse {
+    pub nonce: String,
+    pub nc: i64,
+    pub expires: i64,
+}
+
+/// Keep `used.nc` as the nonce's highest count if it is above the one kept (or the nonce is
+/// new): `true`; a count not above it is a replay: `false`. One statement, an upsert whose
+/// `WHERE` makes it change nothing, and return no row, for a replay, so that of two requests
+/// racing with one count only one passes. It also counts (up to [`CLEANUP_WHEN`]) the rows
+/// whose nonce expired a while ago, from an index; when there are that many, one more
+/// statement deletes up to [`CLEANUP_BATCH`] of them: a new nonce per request (`curl
+/// --digest`) pays for that once in [`CLEANUP_WHEN`] requests.
+pub fn record_use(db: &Db, used: &NonceUse, now: u64) -> Result<bool, ApiError> {
+    let forgotten_before = i64::try_from(now.saturating_sub(FORGET_AFTER_SECS)).unwrap_or(0);
+    let rows = db.query(
+        "INSERT INTO digest_nonces (nonce, nc, expires) VALUES (?, ?, ?) \
+         ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE excluded.nc > digest_nonces.nc \
+         RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM digest_nonces WHERE expires < ? LIMIT ?)) \
+         AS expired",
+        &params![
+            used.nonce,
+            used.nc,
+            used.expires,
+            forgotten_before,
+            CLEANUP_WHEN
+        ],
+    )?;
+    let Some(row) = rows.first() else {
+        return Ok(false);
+    };
+    if row.int("expired")? >= CLEANUP_WHEN {
+        // The request passes whatever happens here: the next one tries again.
+        let _ = db.execute(
+            "DELETE FROM digest_nonces WHERE nonce IN \
+             (SELECT nonce FROM digest_nonces WHERE expires < ? LIMIT ?)",
+            &params![forgotten_before, CLEANUP_BATCH],
+        );
+    }
+    Ok(true)
 }
 
 /// Check a Digest `Authorization` header against the accounts.
@@ -112,11 +193,10 @@ pub fn check_digest(policy: &Policy, request: &Credentials, secret: &[u8], now: 
         return Verdict::Fail;
     };
     let (nc, cnonce) = (d.get("nc").unwrap_or(""), d.get("cnonce").unwrap_or(""));
-    if d.get("realm") != Some(REALM)
-        || d.get("qop") != Some("auth")
-        || nc.is_empty()
-        || cnonce.is_empty()
-    {
+    let Some(count) = nonce_count(nc) else {
+        return Verdict::Fail;
+    };
+    if d.get("realm") != Some(REALM) || d.get("qop") != Some("auth") || cnonce.is_empty() {
         return Verdict::Fail;
     }
     if uri != request.uri {
@@ -144,13 +224,25 @@ pub fn check_digest(policy: &Policy, request: &Credentials, secret: &[u8], now: 
     if now.saturating_sub(issued) > NONCE_LIFETIME_SECS {
         return Verdict::Stale;
     }
-    Verdict::Pass
+    Verdict::Pass(NonceUse {
+        nonce: nonce.to_string(),
+        nc: count,
+        expires: i64::try_from(issued + NONCE_LIFETIME_SECS).unwrap_or(i64::MAX),
+    })
 }
 
-/// The two challenges, SHA-256 first so that clients that know it use it, MD5 second for the
-/// old ones (`curl --digest`).
-pub fn challenges(secret: &[u8], now: u64, stale: bool) -> Vec<String> {
-    let nonce = make_nonce(secret, now);
+/// An `nc`: up to 8 hex digits (RFC 7616 sends exactly 8), not zero; counts start at 1.
+fn nonce_count(nc: &str) -> Option<i64> {
+    if nc.is_empty() || nc.len() > 8 || !nc.bytes().all(|b| b.is_ascii_hexdigit()) {
+        return None;
+    }
+    let count = i64::from_str_radix(nc, 16).ok()?;
+    (count > 0).then_some(count)
+}
+
+/// The two challenges for `nonce`, SHA-256 first so that clients that know it use it, MD5
+/// second for the old ones (`curl --digest`).
+pub fn challenges(nonce: &str, stale: bool) -> Vec<String> {
     let stale = if stale { ", stale=true" } else { "" };
     [Algorithm::Sha256, Algorithm::Md5]
         .iter()
@@ -194,31 +286,41 @@ impl Algorithm {
     }
 }
 
-/// `<seconds>.<hex HMAC-SHA256 of the seconds>`.
-pub fn make_nonce(secret: &[u8], now: u64) -> String {
-    format!("{now}.{}", hex(&sign(secret, now)))
+/// `<seconds>.<random>.<hex HMAC-SHA256 of "<seconds>.<random>">`, `random` being hex.
+pub fn make_nonce(secret: &[u8], now: u64, random: &str) -> String {
+    let signed = format!("{now}.{random}");
+    let signature = hex(&sign(secret, &signed));
+    format!("{signed}.{signature}")
 }
 
 /// When a nonce was issued, if this server signed it.
 fn nonce_time(nonce: &str, secret: &[u8]) -> Option<u64> {
-    let (time, signature) = nonce.split_once('.')?;
+    let (signed, signature) = nonce.rsplit_once('.')?;
+    let (time, random) = signed.split_once('.')?;
+    if random.is_empty() || !time.bytes().all(|b| b.is_ascii_digit()) {
+        return None;
+    }
     let time: u64 = time.parse().ok()?;
-    constant_time_eq(hex(&sign(secret, time)).as_bytes(), signature.as_bytes()).then_some(time)
+    constant_time_eq(hex(&sign(secret, signed)).as_bytes(), signature.as_bytes()).then_some(time)
 }
 
-fn sign(secret: &[u8], time: u64) -> Vec<u8> {
+fn sign(secret: &[u8], message: &str) -> Vec<u8> {
     let mut mac = Hmac::<Sha256>::new_from_slice(secret).expect("HMAC takes a key of any length");
-    mac.update(time.to_string().as_bytes());
+    mac.update(message.as_bytes());
     mac.finalize().into_bytes().to_vec()
+}
+
+fn random_bytes() -> Vec<u8> {
+    wasi::random::random::get_random_bytes(NONCE_RANDOM_BYTES as u64)
 }
 
 /// The server's nonce secret: the `auth_nonce_secret` variable, or one generated once and kept
 /// in the database (two components generating at once: the first insert wins, both read it).
-fn nonce_secret() -> Result<Vec<u8>, ApiError> {
+fn nonce_secret<'a>(db: impl Fn() -> Result<&'a Db, ApiError>) -> Result<Vec<u8>, ApiError> {
     if let Some(secret) = variable("auth_nonce_secret").filter(|s| !s.is_empty()) {
         return Ok(secret.into_bytes());
     }
-    let db = Db::open()?;
+    let db = db()?;
     let stored = || -> Result<Option<Vec<u8>>, ApiError> {
         let rows = db.query(
             "SELECT value FROM settings WHERE name = 'auth_nonce_secret'",
@@ -397,6 +499,7 @@ mod tests {
 
     const SECRET: &[u8] = b"test secret";
     const NOW: u64 = 1_700_000_000;
+    const RANDOM: &str = "00112233445566778899aabbccddeeff";
 
     fn policy() -> Policy {
         Policy {
@@ -415,12 +518,24 @@ mod tests {
         uri: &str,
         nonce: &str,
     ) -> String {
+        answer_nc(a, (login, password), method, uri, nonce, "00000001")
+    }
+
+    /// What a client computes, with this nonce count.
+    fn answer_nc(
+        a: Algorithm,
+        (login, password): (&str, &str),
+        method: &str,
+        uri: &str,
+        nonce: &str,
+        nc: &str,
+    ) -> String {
         let ha1 = a.hex(&format!("{login}:{REALM}:{password}"));
         let ha2 = a.hex(&format!("{method}:{uri}"));
-        let response = a.hex(&format!("{ha1}:{nonce}:00000001:abc:auth:{ha2}"));
+        let response = a.hex(&format!("{ha1}:{nonce}:{nc}:abc:auth:{ha2}"));
         format!(
             "Digest username=\"{login}\", realm=\"{REALM}\", nonce=\"{nonce}\", uri=\"{uri}\", \
-             algorithm={}, qop=auth, nc=00000001, cnonce=\"abc\", response=\"{response}\"",
+             algorithm={}, qop=auth, nc={nc}, cnonce=\"abc\", response=\"{response}\"",
             a.name()
         )
     }
@@ -493,12 +608,16 @@ mod tests {
 
     #[test]
     fn digest_both_algorithms_pass() {
-        let nonce = make_nonce(SECRET, NOW);
+        let nonce = make_nonce(SECRET, NOW, RANDOM);
         for a in [Algorithm::Md5, Algorithm::Sha256] {
             let h = answer(a, "admin", "s3cr:t", "GET", "/1.0/users/?_page=1", &nonce);
             assert_eq!(
                 verdict(&h, "GET", "/1.0/users/?_page=1", NOW + 10),
-                Verdict::Pass,
+                Verdict::Pass(NonceUse {
+                    nonce: nonce.clone(),
+                    nc: 1,
+                    expires: (NOW + NONCE_LIFETIME_SECS) as i64,
+                }),
                 "{a:?}"
             );
         }
@@ -506,7 +625,7 @@ mod tests {
 
     #[test]
     fn digest_failures() {
-        let nonce = make_nonce(SECRET, NOW);
+        let nonce = make_nonce(SECRET, NOW, RANDOM);
         let good = |a| answer(a, "admin", "s3cr:t", "GET", "/1.0/users/", &nonce);
         let a = Algorithm::Sha256;
         for (header, method, uri, now) in [
@@ -544,7 +663,7 @@ mod tests {
                     "s3cr:t",
                     "GET",
                     "/1.0/users/",
-                    &make_nonce(b"other", NOW),
+                    &make_nonce(b"other", NOW, RANDOM),
                 ),
                 "GET",
                 "/1.0/users/",
@@ -595,7 +714,7 @@ mod tests {
                     "s3cr:t",
                     "GET",
                     "/1.0/users/",
-                    &make_nonce(SECRET, NOW + 3600),
+                    &make_nonce(SECRET, NOW + 3600, RANDOM),
                 ),
                 "GET",
                 "/1.0/users/",
@@ -612,7 +731,7 @@ mod tests {
 
     #[test]
     fn an_expired_nonce_is_stale_only_when_the_answer_is_right() {
-        let nonce = make_nonce(SECRET, NOW);
+        let nonce = make_nonce(SECRET, NOW, RANDOM);
         let later = NOW + NONCE_LIFETIME_SECS + 1;
         let right = answer(
             Algorithm::Md5,
@@ -622,10 +741,10 @@ mod tests {
             "/1.0/users/",
             &nonce,
         );
-        assert_eq!(
+        assert!(matches!(
             verdict(&right, "GET", "/1.0/users/", NOW + NONCE_LIFETIME_SECS),
-            Verdict::Pass
-        );
+            Verdict::Pass(_)
+        ));
         assert_eq!(verdict(&right, "GET", "/1.0/users/", later), Verdict::Stale);
         let wrong = answer(
             Algorithm::Md5,
@@ -639,14 +758,69 @@ mod tests {
     }
 
     #[test]
+    fn nonce_counts() {
+        let nonce = make_nonce(SECRET, NOW, RANDOM);
+        let with = |nc: &str| {
+            let h = answer_nc(
+                Algorithm::Sha256,
+                ("admin", "s3cr:t"),
+                "GET",
+                "/1.0/users/",
+                &nonce,
+                nc,
+            );
+            match verdict(&h, "GET", "/1.0/users/", NOW) {
+                Verdict::Pass(used) => Some(used.nc),
+                _ => None,
+            }
+        };
+        assert_eq!(with("00000001"), Some(1));
+        assert_eq!(with("0000000a"), Some(10));
+        assert_eq!(with("FFFFFFFF"), Some(0xffff_ffff));
+        assert_eq!(with("2"), Some(2));
+        for bad in ["00000000", "", "0000000g", "000000001", "-1", "+1", " 1"] {
+            assert_eq!(with(bad), None, "{bad:?}");
+        }
+        let no_nc = answer(
+            Algorithm::Md5,
+            "admin",
+            "s3cr:t",
+            "GET",
+            "/1.0/users/",
+            &nonce,
+        )
+        .replace("nc=00000001, ", "");
+        assert_eq!(verdict(&no_nc, "GET", "/1.0/users/", NOW), Verdict::Fail);
+    }
+
+    #[test]
+    fn nonces_are_signed_with_their_random_part() {
+        let a = make_nonce(SECRET, NOW, RANDOM);
+        let b = make_nonce(SECRET, NOW, "ffeeddccbbaa99887766554433221100");
+        assert_ne!(a, b);
+        assert_eq!(nonce_time(&a, SECRET), Some(NOW));
+        assert_eq!(nonce_time(&b, SECRET), Some(NOW));
+        let (signed, signature) = a.rsplit_once('.').unwrap();
+        // Another random part under the same signature; the old form, without one.
+        let swapped = format!("{NOW}.ffeeddccbbaa99887766554433221100.{signature}");
+        assert_eq!(nonce_time(&swapped, SECRET), None);
+        assert_eq!(nonce_time(&format!("{NOW}.{signature}"), SECRET), None);
+        assert_eq!(nonce_time(&format!("{NOW}..{signature}"), SECRET), None);
+        assert_eq!(nonce_time(&format!("+{signed}.{signature}"), SECRET), None);
+        assert_eq!(nonce_time(&a, b"another secret"), None);
+    }
+
+    #[test]
     fn challenges_sha256_first() {
-        let c = challenges(SECRET, NOW, false);
+        let nonce = make_nonce(SECRET, NOW, RANDOM);
+        let c = challenges(&nonce, false);
         assert_eq!(c.len(), 2);
         assert!(c[0]
             .starts_with("Digest realm=\"XivoRealm\", qop=\"auth\", algorithm=SHA-256, nonce=\""));
         assert!(c[1].contains("algorithm=MD5"));
         assert!(!c[0].contains("stale"));
-        assert!(challenges(SECRET, NOW, true)
+        assert!(c[0].contains(&format!("nonce=\"{nonce}\"")));
+        assert!(challenges(&nonce, true)
             .iter()
             .all(|c| c.ends_with(", stale=true")));
     }

@@ -25,7 +25,13 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 500: a fault of ours, never of the client. The detail is logged, not sent.
     Internal(String),
+    /// 503 with `Retry-After` and `["Service busy, try again"]`: the database could not be
+    /// had in time (other writers held it). Nothing was changed. The detail is logged.
+    ServiceUnavailable(String),
 }
+
+/// What a 503 asks the client to wait, in seconds (`Retry-After`).
+pub const RETRY_AFTER_SECONDS: u32 = 1;
 
 impl ApiError {
     pub fn bad_request(message: impl Into<String>) -> Self {
@@ -55,6 +61,18 @@ impl ApiError {
         Self::Internal(detail.to_string())
     }
 
+    pub fn service_unavailable(detail: impl fmt::Display) -> Self {
+        Self::ServiceUnavailable(detail.to_string())
+    }
+
+    /// The detail kept for the log (500, 503), never sent to the client.
+    pub fn detail(&self) -> Option<&str> {
+        match self {
+            Self::Internal(detail) | Self::ServiceUnavailable(detail) => Some(detail),
+            _ => None,
+        }
+    }
+
     pub fn status(&self) -> u16 {
         match self {
             Self::BadRequest(_) => 400,
@@ -66,6 +84,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::Internal(_) => 500,
+            Self::ServiceUnavailable(_) => 503,
         }
     }
 
@@ -74,6 +93,7 @@ impl ApiError {
         match self {
             Self::BadRequest(m) | Self::PreconditionFailed(m) => Some(m.clone()),
             Self::Internal(_) => Some(vec!["Internal server error".to_string()]),
+            Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
             _ => None,
         }
     }
@@ -83,15 +103,28 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Internal(detail) => write!(f, "500 {detail}"),
+            Self::ServiceUnavailable(detail) => write!(f, "503 {detail}"),
             other => write!(f, "{} {:?}", other.status(), other.messages()),
         }
     }
 }
 
 impl From<spin_sdk::sqlite::Error> for ApiError {
+    /// `SQLITE_BUSY` (the database locked past the wait) is overload, 503; anything else is
+    /// ours, 500.
     fn from(e: spin_sdk::sqlite::Error) -> Self {
-        Self::internal(format!("sqlite: {e:?}"))
+        if is_busy(&e) {
+            Self::service_unavailable(format!("sqlite: {e:?}"))
+        } else {
+            Self::internal(format!("sqlite: {e:?}"))
+        }
     }
+}
+
+/// SQLite's "database is locked" (`SQLITE_BUSY`), as Spin passes it on: `io(message)`.
+pub fn is_busy(e: &spin_sdk::sqlite::Error) -> bool {
+    matches!(e, spin_sdk::sqlite::Error::Io(m)
+        if m.contains("database is locked") || m.contains("database is busy"))
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
@@ -125,6 +158,21 @@ mod tests {
         ] {
             assert!(e.messages().is_none(), "{e}");
         }
+    }
+
+    #[test]
+    fn busy_is_503_and_other_sqlite_errors_500() {
+        let busy = spin_sdk::sqlite::Error::Io("database is locked".into());
+        let e = ApiError::from(busy);
+        assert_eq!(e.status(), 503);
+        assert_eq!(e.messages().unwrap(), vec!["Service busy, try again"]);
+        assert!(e.detail().unwrap().contains("database is locked"));
+        let other = spin_sdk::sqlite::Error::Io("disk I/O error".into());
+        assert_eq!(ApiError::from(other).status(), 500);
+        assert_eq!(
+            ApiError::from(spin_sdk::sqlite::Error::AccessDenied).status(),
+            500
+        );
     }
 
     #[test]

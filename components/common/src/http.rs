@@ -5,9 +5,12 @@
 //! ```ignore
 //! #[http_component]
 //! async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-//!     common::http::serve(req, out, route).await
+//!     common::http::serve("users", req, out, route).await
 //! }
 //! ```
+
+use std::io::Write as _;
+use std::time::Instant;
 
 use futures::StreamExt;
 use serde::Serialize;
@@ -18,7 +21,7 @@ use spin_sdk::http::{
 use crate::{
     auth,
     body::{self, MAX_BODY_BYTES},
-    error::ApiError,
+    error::{ApiError, RETRY_AFTER_SECONDS},
     negotiation,
     query::Query,
 };
@@ -155,6 +158,9 @@ impl From<ApiError> for Reply {
                     reply = reply.with_header("www-authenticate", c);
                 }
             }
+            ApiError::ServiceUnavailable(_) => {
+                reply = reply.with_header("retry-after", RETRY_AFTER_SECONDS.to_string());
+            }
             _ => {}
         }
         reply
@@ -179,37 +185,142 @@ pub const API: Admission = Admission {
 /// Serve one request of the API: the route (404, 405), then 415, then 406, then 401 (see
 /// [`auth`]), then the body (413 past [`MAX_BODY_BYTES`]), then the route's action. A client
 /// that must authenticate and has not gets 401 before anything else, a 404 or 405 included.
-/// An error becomes its status and JSON list; a 500 is logged.
-pub async fn serve(req: IncomingRequest, out: ResponseOutparam, router: Router) {
-    serve_with(&API, req, out, router).await
+/// An error becomes its status and JSON list.
+///
+/// Every response carries `x-request-id` (the client's own when sane, else a new one), and
+/// each request writes one JSON line to the component's log (stderr), naming `component`
+/// (its id in `spin.toml`): see [`LogLine`].
+pub async fn serve(
+    component: &'static str,
+    req: IncomingRequest,
+    out: ResponseOutparam,
+    router: Router,
+) {
+    serve_with(component, &API, req, out, router).await
 }
 
 /// [`serve`], under other admission rules (the OpenAPI document is YAML, and public).
 pub async fn serve_with(
+    component: &'static str,
     admission: &Admission,
     req: IncomingRequest,
     out: ResponseOutparam,
     router: Router,
 ) {
+    let started = Instant::now();
     let method = req.method();
     let path_with_query = req.path_with_query().unwrap_or_default();
-    let reply = handle(admission, req, router).await.unwrap_or_else(|e| {
-        // The client gets a generic 500; the detail goes to the component's log.
-        if let ApiError::Internal(detail) = &e {
-            eprintln!("{method} {path_with_query}: {detail}");
+    let headers = req.headers().entries();
+    let request_id = request_id(header(&headers, "x-request-id"));
+    let client = header(&headers, "spin-client-addr").map(str::to_string);
+    let mut error = None;
+    let reply = handle(admission, req, headers, &path_with_query, router)
+        .await
+        .unwrap_or_else(|e| {
+            // The client gets a generic 500 or 503; the detail goes to the log line.
+            error = e.detail().map(str::to_string);
+            Reply::from(e)
+        });
+    let status = reply.status;
+    respond(out, reply.with_header("x-request-id", request_id.clone()));
+    LogLine {
+        time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
+        request_id: &request_id,
+        component,
+        method: method.to_string(),
+        path: loggable_path(&path_with_query),
+        status,
+        duration_ms: (started.elapsed().as_secs_f64() * 1e6).round() / 1e3,
+        client: client.as_deref(),
+        error: error.as_deref(),
+    }
+    .write();
+}
+
+/// What the log says of one request, as one JSON line. Never a header's value (no password,
+/// no Digest response), never a body, never a query's values.
+#[derive(Serialize)]
+pub struct LogLine<'a> {
+    /// When the response was sent: RFC 3339, UTC, milliseconds.
+    pub time: String,
+    pub request_id: &'a str,
+    pub component: &'a str,
+    pub method: String,
+    /// The path, and the query's keys without their values ([`loggable_path`]).
+    pub path: String,
+    pub status: u16,
+    /// From the request's arrival in the component to its response handed to the host.
+    pub duration_ms: f64,
+    /// Spin's `spin-client-addr`.
+    pub client: Option<&'a str>,
+    /// A 500's or a 503's detail.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub error: Option<&'a str>,
+}
+
+impl LogLine<'_> {
+    /// Write the line to stderr in one write, so that lines do not interleave.
+    fn write(&self) {
+        if let Ok(mut line) = serde_json::to_string(self) {
+            line.push('\n');
+            let _ = std::io::stderr().write_all(line.as_bytes());
         }
-        Reply::from(e)
-    });
-    respond(out, reply);
+    }
+}
+
+/// The longest path a log line keeps (the rest is cut, marked with `...`).
+const MAX_LOGGED_PATH: usize = 1024;
+
+/// The path with the query's keys but not their values: `/1.0/users/?_page&_pagesize`.
+pub fn loggable_path(path_with_query: &str) -> String {
+    let mut path = match path_with_query.split_once('?') {
+        None => path_with_query.to_string(),
+        Some((path, query)) => {
+            let keys: Vec<&str> = query
+                .split('&')
+                .filter(|p| !p.is_empty())
+                .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
+                .collect();
+            format!("{path}?{}", keys.join("&"))
+        }
+    };
+    if path.len() > MAX_LOGGED_PATH {
+        let mut cut = MAX_LOGGED_PATH;
+        while !path.is_char_boundary(cut) {
+            cut -= 1;
+        }
+        path.truncate(cut);
+        path.push_str("...");
+    }
+    path
+}
+
+/// The longest request id taken from a client.
+const MAX_REQUEST_ID: usize = 128;
+
+/// The client's `x-request-id` when sane (1 to 128 visible ASCII characters), else a new one:
+/// 128 random bits in hex.
+fn request_id(sent: Option<&str>) -> String {
+    match sent {
+        Some(id) if is_sane_request_id(id) => id.to_string(),
+        _ => wasi::random::random::get_random_bytes(16)
+            .iter()
+            .map(|b| format!("{b:02x}"))
+            .collect(),
+    }
+}
+
+fn is_sane_request_id(id: &str) -> bool {
+    (1..=MAX_REQUEST_ID).contains(&id.len()) && id.bytes().all(|b| b.is_ascii_graphic())
 }
 
 async fn handle(
     admission: &Admission,
     req: IncomingRequest,
+    headers: Vec<(String, Vec<u8>)>,
+    path_with_query: &str,
     router: Router,
 ) -> Result<Reply, ApiError> {
-    let path_with_query = req.path_with_query().unwrap_or_default();
-    let headers = req.headers().entries();
     let query = path_with_query.split_once('?').map_or("", |(_, q)| q);
     let mut request = Request {
         method: req.method(),
@@ -224,7 +335,7 @@ async fn handle(
             // What the app serves is no secret (the OpenAPI document is public), but a
             // client that must authenticate learns nothing else before it has.
             if admission.authenticate {
-                authorize(&request, &path_with_query)?;
+                authorize(&request, path_with_query)?;
             }
             return Err(refused);
         }
@@ -235,7 +346,7 @@ async fn handle(
     }
     negotiation::check_accept(request.header("accept"), admission.offers)?;
     if admission.authenticate {
-        authorize(&request, &path_with_query)?;
+        authorize(&request, path_with_query)?;
     }
     let may_carry_body = request.method == Method::Delete || announces_body(&request.headers);
     if has_body {
@@ -434,5 +545,63 @@ mod tests {
         let r = Reply::from(ApiError::MethodNotAllowed("GET, POST"));
         assert_eq!(r.status, 405);
         assert!(r.headers.contains(&("allow".into(), "GET, POST".into())));
+        let r = Reply::from(ApiError::service_unavailable("sqlite: database is locked"));
+        assert_eq!(r.status, 503);
+        assert_eq!(r.body, br#"["Service busy, try again"]"#);
+        assert!(r.headers.contains(&("retry-after".into(), "1".into())));
+    }
+
+    #[test]
+    fn logged_paths_keep_query_keys_not_values() {
+        assert_eq!(loggable_path("/1.0/users/5"), "/1.0/users/5");
+        assert_eq!(
+            loggable_path("/1.0/users/?_page=1&_pagesize=5"),
+            "/1.0/users/?_page&_pagesize"
+        );
+        assert_eq!(
+            loggable_path("/1.0/recording_campaigns/5/search?key=0231156897&&flag"),
+            "/1.0/recording_campaigns/5/search?key&flag"
+        );
+        assert_eq!(loggable_path("/1.0/users/?"), "/1.0/users/?");
+        let long = loggable_path(&format!("/1.0/users/{}", "é".repeat(1000)));
+        assert!(long.len() <= MAX_LOGGED_PATH + 3 && long.ends_with("..."));
+    }
+
+    #[test]
+    fn request_ids_from_clients_are_kept_when_sane() {
+        for sane in ["a", "abc-123", "req:42/x", &"x".repeat(128), "~!{}"] {
+            assert!(is_sane_request_id(sane), "{sane}");
+        }
+        for bad in ["", "a b", "tab\there", "é", &"x".repeat(129), "a\u{7f}"] {
+            assert!(!is_sane_request_id(bad), "{bad:?}");
+        }
+    }
+
+    #[test]
+    fn log_lines_are_json() {
+        let line = LogLine {
+            time: "2013-05-28T16:05:59.000Z".into(),
+            request_id: "r1",
+            component: "users",
+            method: "GET".into(),
+            path: loggable_path("/1.0/users/?_page=1"),
+            status: 500,
+            duration_ms: 1.25,
+            client: Some("127.0.0.1:4000"),
+            error: Some("sqlite: boom"),
+        };
+        let value: serde_json::Value = serde_json::to_value(&line).unwrap();
+        assert_eq!(
+            value,
+            serde_json::json!({"time": "2013-05-28T16:05:59.000Z", "request_id": "r1",
+                "component": "users", "method": "GET", "path": "/1.0/users/?_page",
+                "status": 500, "duration_ms": 1.25, "client": "127.0.0.1:4000",
+                "error": "sqlite: boom"})
+        );
+        let ok = LogLine {
+            error: None,
+            ..line
+        };
+        assert!(!serde_json::to_string(&ok).unwrap().contains("error"));
     }
 }

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod conditional;
 pub mod dates;
 pub mod db;
 pub mod error;
@@ -12,6 +13,7 @@ pub mod negotiation;
 pub mod pagination;
 pub mod query;
 pub mod resource;
+pub mod table;
 
 pub use error::ApiError;
 pub use http::{Reply, Request};

@@ -7,22 +7,21 @@ use serde_json::{Map, Value};
 use spin_sdk::http::Method;
 
 use crate::{
-    body::{self, Field},
+    body, conditional,
     db::{Db, Param},
     http::{action, id, Action, Request},
     pagination::Pagination,
     query::{Query, Rule},
-    ApiError, Reply,
+    table::Table,
+    ApiError, List, Reply,
 };
 
 /// The checked keys of a request body, in the order sent.
 pub type Changes = Map<String, Value>;
 
-pub trait Resource: Serialize + DeserializeOwned + Default {
+pub trait Resource: Table + Serialize + DeserializeOwned + Default + 'static {
     /// Where the collection lives, without a trailing slash (`/1.0/voicemails`).
     const PATH: &'static str;
-    /// The keys a body may hold.
-    const FIELDS: &'static [Field];
     /// The keys a POST must hold.
     const REQUIRED: &'static [&'static str] = &[];
     /// The query parameters its list takes besides `_page` and `_pagesize`, with their rules.
@@ -33,7 +32,15 @@ pub trait Resource: Serialize + DeserializeOwned + Default {
 
     fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<Self::List, ApiError>;
 
-    fn get(db: &Db, id: i64) -> Result<Option<Self>, ApiError>;
+    fn get(db: &Db, id: i64) -> Result<Option<Self>, ApiError> {
+        let sql = format!(
+            "{}{} WHERE {}.id = ?",
+            Self::select(),
+            Self::from(),
+            Self::ALIAS
+        );
+        db.query_one(&sql, &[id.param()], Self::read)
+    }
 
     /// Keys whose value no other resource may have, each with the statement that counts the
     /// others holding it (`... WHERE key = ? AND id IS NOT ?`). A taken value, when the key was
@@ -52,20 +59,47 @@ pub trait Resource: Serialize + DeserializeOwned + Default {
     }
 
     /// Store a new resource; returns its id.
-    fn insert(db: &Db, resource: &Self, changes: &Changes) -> Result<i64, ApiError>;
+    fn insert(db: &Db, resource: &Self, _changes: &Changes) -> Result<i64, ApiError> {
+        db.insert(&Self::insert_sql(), &resource.values())
+    }
 
-    /// Store `after` over `before`, and whatever follows from `changes`.
+    /// Store `after` over `before`, and whatever follows from `changes`. The row's version
+    /// grows when a stored column changes (see [`update_row`]).
     fn update(
         db: &Db,
         id: i64,
-        before: &Self,
+        _before: &Self,
         after: &Self,
-        changes: &Changes,
-    ) -> Result<(), ApiError>;
+        _changes: &Changes,
+    ) -> Result<(), ApiError> {
+        update_row(db, id, after)
+    }
 
     /// Delete an existing resource (412 when something still needs it). `query` carries the
     /// request's options (`?deleteVoicemail`).
     fn delete(db: &Db, id: i64, resource: &Self, query: &Query) -> Result<(), ApiError>;
+}
+
+/// Write a resource's stored columns over its row, adding one to its version, unless every
+/// column already holds its value (then nothing is written, and the `ETag` stays).
+pub fn update_row<R: Table>(db: &Db, id: i64, resource: &R) -> Result<(), ApiError> {
+    let values = resource.values();
+    let unchanged: Vec<String> = R::COLUMNS.iter().map(|c| format!("\"{c}\" IS ?")).collect();
+    let sql = format!("{} AND NOT ({})", R::update_sql(), unchanged.join(" AND "));
+    let mut params = values.clone();
+    params.push(id.param());
+    params.extend(values);
+    db.execute(&sql, &params)
+}
+
+/// A list of every row, `{total, items}`, in id order, with no filters.
+pub fn list_by_id<R: Resource>(db: &Db, page: Option<Pagination>) -> Result<List<R>, ApiError> {
+    let order = format!("{}.id", R::ALIAS);
+    let (total, rows) = db.list(&R::select(), &R::from(), &order, &[], page)?;
+    Ok(List {
+        total,
+        items: rows.map(R::read)?,
+    })
 }
 
 /// Route a request below `R::PATH`: the collection (`""` or `/`) or one item (`/<id>` or
@@ -80,7 +114,7 @@ pub fn route<R: Resource + 'static>(req: &Request) -> Result<Action, ApiError> {
         [item] | [item, ""] => {
             let item = id(item)?;
             match req.method {
-                Method::Get => Ok(action(move |_| get::<R>(item))),
+                Method::Get => Ok(action(move |req| get::<R>(req, item))),
                 Method::Put => Ok(action(move |req| update::<R>(req, item))),
                 Method::Delete => Ok(action(move |req| delete::<R>(req, item))),
                 _ => Err(ApiError::MethodNotAllowed("GET, PUT, DELETE")),
@@ -98,12 +132,16 @@ fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
     Ok(Reply::ok(&R::list(&Db::open()?, &req.query, page)?))
 }
 
-fn get<R: Resource>(item: i64) -> Result<Reply, ApiError> {
+/// 200 with the resource and its `ETag`; 304 when `If-None-Match` names the current tag.
+fn get<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let resource = R::get(&Db::open()?, item)?.ok_or(ApiError::NotFound)?;
-    Ok(Reply::ok(&resource))
+    if let Some(not_modified) = conditional::not_modified(req, resource.version()) {
+        return Ok(not_modified);
+    }
+    Ok(Reply::ok(&resource).with_header("etag", conditional::etag(resource.version())))
 }
 
-/// 201 with `Location` and the created resource as stored.
+/// 201 with `Location`, the created resource as stored, and its `ETag`.
 fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
     let sent = req.json_object()?;
     let changes = body::check(&sent, R::FIELDS)?;
@@ -118,27 +156,38 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
             R::get(&db, item)?.ok_or_else(|| ApiError::internal("created, then not found"))?;
         Ok((item, created))
     })?;
-    Ok(Reply::json(201, &created).with_location(location::<R>(req, item)))
+    Ok(Reply::json(201, &created)
+        .with_location(location::<R>(req, item))
+        .with_header("etag", conditional::etag(created.version())))
 }
 
-/// 200 with `Location`; the body's keys are checked before the resource is looked up.
+/// 200 with `Location` and the new `ETag`; the body's keys are checked before the resource
+/// is looked up; `If-Match` inside the transaction.
 fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let changes = body::check(&req.json_object()?, R::FIELDS)?;
     let db = Db::open()?;
-    db.transaction(|| {
-        let before = R::get(&db, item)?.ok_or(ApiError::NotFound)?;
+    let version = db.transaction(|| {
+        let before = R::get(&db, item)?;
+        conditional::check_if_match(req, before.as_ref().map(Table::version))?;
+        let before = before.ok_or(ApiError::NotFound)?;
         let after = body::apply(&before, &changes)?;
         check_unique(&db, &after, &changes, Some(item))?;
         R::check(&db, &after, &changes, Some(item))?;
-        R::update(&db, item, &before, &after, &changes)
+        R::update(&db, item, &before, &after, &changes)?;
+        let stored = R::get(&db, item)?.ok_or_else(|| ApiError::internal("updated, then gone"))?;
+        Ok(stored.version())
     })?;
-    Ok(Reply::empty(200).with_location(location::<R>(req, item)))
+    Ok(Reply::empty(200)
+        .with_location(location::<R>(req, item))
+        .with_header("etag", conditional::etag(version)))
 }
 
 fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     db.transaction(|| {
-        let resource = R::get(&db, item)?.ok_or(ApiError::NotFound)?;
+        let resource = R::get(&db, item)?;
+        conditional::check_if_match(req, resource.as_ref().map(Table::version))?;
+        let resource = resource.ok_or(ApiError::NotFound)?;
         R::delete(&db, item, &resource, &req.query)
     })?;
     Ok(Reply::empty(200))

@@ -7,5 +7,5 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve(req, out, common::resource::route::<user::User>).await
+    common::http::serve("users", req, out, common::resource::route::<user::User>).await
 }

@@ -1,44 +1,60 @@
 //! The user resource: its representation, the keys a body may hold, and all its SQL.
 
 use common::{
-    body::{field, Field, Kind},
-    db::{Db, Param, Row, Value as SqlValue},
+    body::Kind,
+    db::{Db, Value as SqlValue},
     pagination::Pagination,
     params,
     query::Query,
-    resource::{reject_keys, Changes, Resource},
+    resource::{list_by_id, reject_keys, update_row, Changes, Resource},
+    table::{Stored, Table},
     ApiError, List,
 };
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
-/// A user as the API shows it: every key always present, `line` null when there is none.
-#[derive(Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
-pub struct User {
-    pub id: i64,
-    pub firstname: String,
-    pub lastname: String,
-    pub callerid: String,
-    pub username: String,
-    pub password: String,
-    pub musiconhold: String,
-    pub outcallerid: String,
-    pub mobilephonenumber: String,
-    pub userfield: String,
-    pub timezone: String,
-    pub language: String,
-    pub description: String,
-    pub enableclient: bool,
-    pub ctiprofileid: Option<i64>,
-    pub voicemailid: Option<i64>,
-    pub agentid: Option<i64>,
-    pub entityid: Option<i64>,
-    pub line: Option<Line>,
+common::table! {
+    /// A user as the API shows it: every key always present, `line` null when there is none.
+    pub struct User in "users" as "u" {
+        firstname: String = Kind::Text,
+        lastname: String = Kind::Text,
+        callerid: String = Kind::Text,
+        username: String = Kind::Text,
+        password: String = Kind::Text,
+        musiconhold: String = Kind::Text,
+        outcallerid: String = Kind::Text,
+        mobilephonenumber: String = Kind::Text,
+        userfield: String = Kind::Text,
+        timezone: String = Kind::Text,
+        language: String = Kind::Text,
+        description: String = Kind::Text,
+        enableclient: bool = Kind::Bool,
+        ctiprofileid: Option<i64> = Kind::OptInt,
+        voicemailid: Option<i64> = Kind::OptInt,
+        agentid: Option<i64> = Kind::OptInt,
+        entityid: Option<i64> = Kind::OptInt,
+    }
+    derived {
+        // The user's first line (lowest id) is "the" line; a subquery, so that a user with
+        // several lines is still one row.
+        line: Option<Line> = Kind::Custom(line),
+            from "(SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1)",
+    }
 }
 
 #[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
 pub struct Line {
     pub number: String,
+}
+
+/// Stored as its number (`lines.number`).
+impl Stored for Line {
+    fn from_sql(value: &SqlValue) -> Option<Self> {
+        String::from_sql(value).map(|number| Line { number })
+    }
+    fn to_sql(&self) -> SqlValue {
+        self.number.to_sql()
+    }
 }
 
 /// `line`: null, or `{"number": "44500"}` with a non-empty number (a JSON integer is taken
@@ -58,78 +74,12 @@ fn line(value: &Value) -> Option<Value> {
     }
 }
 
-/// The user's first line (lowest id) is "the" line; a subquery, so that a user with several
-/// lines is still one row.
-const COLUMNS: &str = "SELECT u.id, u.firstname, u.lastname, u.callerid, u.username, u.password, \
-    u.musiconhold, u.outcallerid, u.mobilephonenumber, u.userfield, u.timezone, u.language, \
-    u.description, u.enableclient, u.ctiprofileid, u.voicemailid, u.agentid, u.entityid, \
-    (SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1) AS line";
-const FROM: &str = " FROM users u";
-
-fn read(row: &Row) -> Result<User, ApiError> {
-    Ok(User {
-        id: row.int("id")?,
-        firstname: row.text("firstname")?,
-        lastname: row.text("lastname")?,
-        callerid: row.text("callerid")?,
-        username: row.text("username")?,
-        password: row.text("password")?,
-        musiconhold: row.text("musiconhold")?,
-        outcallerid: row.text("outcallerid")?,
-        mobilephonenumber: row.text("mobilephonenumber")?,
-        userfield: row.text("userfield")?,
-        timezone: row.text("timezone")?,
-        language: row.text("language")?,
-        description: row.text("description")?,
-        enableclient: row.bool("enableclient")?,
-        ctiprofileid: row.opt_int("ctiprofileid")?,
-        voicemailid: row.opt_int("voicemailid")?,
-        agentid: row.opt_int("agentid")?,
-        entityid: row.opt_int("entityid")?,
-        line: row.opt_text("line")?.map(|number| Line { number }),
-    })
-}
-
 impl Resource for User {
     const PATH: &'static str = "/1.0/users";
-    const FIELDS: &'static [Field] = &[
-        field("id", Kind::ReadOnly),
-        field("firstname", Kind::Text),
-        field("lastname", Kind::Text),
-        field("callerid", Kind::Text),
-        field("username", Kind::Text),
-        field("password", Kind::Text),
-        field("musiconhold", Kind::Text),
-        field("outcallerid", Kind::Text),
-        field("mobilephonenumber", Kind::Text),
-        field("userfield", Kind::Text),
-        field("timezone", Kind::Text),
-        field("language", Kind::Text),
-        field("description", Kind::Text),
-        field("enableclient", Kind::Bool),
-        field("ctiprofileid", Kind::OptInt),
-        field("voicemailid", Kind::OptInt),
-        field("agentid", Kind::OptInt),
-        field("entityid", Kind::OptInt),
-        field("line", Kind::Custom(line)),
-    ];
-
     type List = List<User>;
 
     fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {
-        let (total, rows) = db.list(COLUMNS, FROM, "u.id", &[], page)?;
-        Ok(List {
-            total,
-            items: rows.map(read)?,
-        })
-    }
-
-    fn get(db: &Db, id: i64) -> Result<Option<User>, ApiError> {
-        db.query_one(
-            &format!("{COLUMNS}{FROM} WHERE u.id = ?"),
-            &params![id],
-            read,
-        )
+        list_by_id(db, page)
     }
 
     /// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
@@ -146,13 +96,7 @@ impl Resource for User {
     }
 
     fn insert(db: &Db, user: &User, _: &Changes) -> Result<i64, ApiError> {
-        let id = db.insert(
-            "INSERT INTO users (firstname, lastname, callerid, username, password, musiconhold, \
-             outcallerid, mobilephonenumber, userfield, timezone, language, description, \
-             enableclient, ctiprofileid, voicemailid, agentid, entityid) \
-             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &columns(user),
-        )?;
+        let id = db.insert(&User::insert_sql(), &user.values())?;
         if let Some(line) = &user.line {
             db.execute(
                 "INSERT INTO lines (user_id, number) VALUES (?, ?)",
@@ -171,23 +115,22 @@ impl Resource for User {
         after: &User,
         changes: &Changes,
     ) -> Result<(), ApiError> {
-        let mut values = columns(after).to_vec();
-        values.push(id.param());
-        db.execute(
-            "UPDATE users SET firstname = ?, lastname = ?, callerid = ?, username = ?, \
-             password = ?, musiconhold = ?, outcallerid = ?, mobilephonenumber = ?, \
-             userfield = ?, timezone = ?, language = ?, description = ?, enableclient = ?, \
-             ctiprofileid = ?, voicemailid = ?, agentid = ?, entityid = ? WHERE id = ?",
-            &values,
-        )?;
+        update_row(db, id, after)?;
         if after.line != before.line {
             set_line(db, id, after.line.as_ref(), before.line.is_some())?;
+            // The line is part of the user as shown: its version grows with it.
+            db.execute(
+                "UPDATE users SET version = version + 1 WHERE id = ?",
+                &params![id],
+            )?;
         }
         let renamed = changes.contains_key("firstname") || changes.contains_key("lastname");
         if let (true, Some(voicemail)) = (renamed, after.voicemailid) {
+            let fullname = format!("{} {}", after.firstname, after.lastname);
             db.execute(
-                "UPDATE voicemails SET fullname = ? WHERE id = ?",
-                &params![format!("{} {}", after.firstname, after.lastname), voicemail],
+                "UPDATE voicemails SET fullname = ?, version = version + 1 \
+                 WHERE id = ? AND fullname IS NOT ?",
+                &params![fullname, voicemail, fullname],
             )?;
         }
         Ok(())
@@ -228,27 +171,4 @@ fn set_line(db: &Db, user_id: i64, line: Option<&Line>, had_line: bool) -> Resul
             &params![user_id, line.number],
         ),
     }
-}
-
-/// The stored columns, in the order of the INSERT and UPDATE statements.
-fn columns(u: &User) -> [SqlValue; 17] {
-    params![
-        u.firstname,
-        u.lastname,
-        u.callerid,
-        u.username,
-        u.password,
-        u.musiconhold,
-        u.outcallerid,
-        u.mobilephonenumber,
-        u.userfield,
-        u.timezone,
-        u.language,
-        u.description,
-        u.enableclient,
-        u.ctiprofileid,
-        u.voicemailid,
-        u.agentid,
-        u.entityid,
-    ]
 }

@@ -7,5 +7,11 @@ use spin_sdk::http_component;
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve(req, out, common::resource::route::<voicemail::Voicemail>).await
+    common::http::serve(
+        "voicemails",
+        req,
+        out,
+        common::resource::route::<voicemail::Voicemail>,
+    )
+    .await
 }

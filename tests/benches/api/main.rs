@@ -7,10 +7,15 @@
 //!
 //! `cargo bench -p testhost -- seed PATH [RECORDINGS]` only seeds a database (whose schema the
 //! components have created).
+//!
+//! `cargo bench -p testhost -- overload` (or `BENCH_ONLY=overload`) runs only the overload
+//! section (`overload.rs`: 64 writers for 10 s, quiet and with the CPUs kept busy, under each
+//! runtime), about a minute; its report goes to `target/bench/overload.md`.
 
 mod floor;
 mod keepalive;
 mod load;
+mod overload;
 mod seed;
 
 use std::fmt::Write as _;
@@ -49,10 +54,18 @@ fn main() -> Result<()> {
     let manifest_path = root.join("spin.toml");
     let manifest = Manifest::load(&manifest_path)?;
     manifest.build()?;
-    load::ensure_wrk()?;
     let dir = root.join("target").join("bench");
     std::fs::create_dir_all(&dir)?;
     let mut report = String::new();
+    if args.first().map(String::as_str) == Some("overload")
+        || std::env::var("BENCH_ONLY").as_deref() == Ok("overload")
+    {
+        overload(&root, &dir, &mut report)?;
+        println!("{report}");
+        std::fs::write(dir.join("overload.md"), &report)?;
+        return Ok(());
+    }
+    load::ensure_wrk()?;
 
     // The components.
     writeln!(report, "| component | .wasm size |\n|---|---:|")?;
@@ -157,6 +170,7 @@ fn main() -> Result<()> {
     }
 
     runtimes(&root, &dir, &large, &endpoints, &mut report)?;
+    overload(&root, &dir, &mut report)?;
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
@@ -254,6 +268,82 @@ fn runtimes(
                 s.p99_ms / floor.p99_ms,
                 s.errors
             )?;
+        }
+    }
+    Ok(())
+}
+
+/// Overload under each runtime: [`overload::WRITERS`] clients posting users for
+/// [`overload::SECONDS`] over a fresh database, on a quiet machine and with every CPU kept
+/// busy by another process; then every acknowledged write looked up in the database.
+fn overload(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let spin = testhost::spin_up::find(root);
+    let mut runtimes = vec![("test host", TEST_HOST)];
+    match &spin {
+        Some(spin) => runtimes.push(("Spin", Runtime::Spin(spin))),
+        None => writeln!(
+            report,
+            "\n(No Spin CLI found: set `SPIN`, or put `spin` on the `PATH`, for the Spin rows.)"
+        )?,
+    }
+    writeln!(
+        report,
+        "\n**Overload.** {} clients, each on its own keep-alive connection, posting users one \
+         after the other for {} s (`POST /1.0/users/`), over a fresh database; quiet, then with \
+         one `sh -c 'while :; do :; done'` per CPU. Latency as each client timed it, over every \
+         answer; acknowledged: 2xx; missing: acknowledged but not in the database afterwards; \
+         refused but present: answered 503 but in the database. Server CPU: the serving \
+         process's user and system time over the run, per answer.\n",
+        overload::WRITERS,
+        overload::SECONDS
+    )?;
+    writeln!(
+        report,
+        "| runtime | CPU burners | writes/s | p50 | p99 | max | 2xx | 503 | 500 | other | no answer | missing | refused but present | server CPU per answer |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)?
+        .as_nanos();
+    for (name, runtime) in runtimes {
+        for busy in [false, true] {
+            let db = dir.join(format!(
+                "overload-{}.db",
+                if matches!(runtime, Runtime::Spin(_)) {
+                    "spin"
+                } else {
+                    "host"
+                }
+            ));
+            let (_, host) = Host::start(runtime, &manifest, &db, true)?;
+            let burners = busy.then(overload::Burners::start).transpose()?;
+            let cpus = burners.as_ref().map_or(0, overload::Burners::count);
+            let run = format!("ovl{nanos}{}", u8::from(busy));
+            let o = overload::run(host.addr, &db, host.pid()?, &run)?;
+            drop(burners);
+            drop(host);
+            let answered = o.latencies_ms.len().max(1) as f64;
+            writeln!(
+                report,
+                "| {name} | {cpus} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {} | {} | {} | {:.2} ms |",
+                o.acknowledged() as f64 / o.seconds,
+                o.percentile_ms(0.50),
+                o.percentile_ms(0.99),
+                o.percentile_ms(1.0),
+                o.acknowledged(),
+                o.count(503),
+                o.count(500),
+                o.other(),
+                o.failed,
+                o.missing,
+                o.refused_but_present,
+                o.server_cpu_s * 1000.0 / answered
+            )?;
+            eprintln!(
+                "overload, {name}, {cpus} CPU burners: {o:?}",
+                o = (o.statuses, o.failed)
+            );
         }
     }
     Ok(())
@@ -535,7 +625,21 @@ impl Host {
     /// The serving process's peak resident memory (under Spin, `spin up`'s child, `spin
     /// trigger http`).
     fn peak_rss_mb(&self) -> Result<f64> {
-        let pid = match &self.process {
+        let pid = self.pid()?;
+        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
+        let kb: f64 = status
+            .lines()
+            .find_map(|l| l.strip_prefix("VmHWM:"))
+            .and_then(|v| v.split_whitespace().next())
+            .and_then(|v| v.parse().ok())
+            .context("no VmHWM")?;
+        Ok(kb / 1024.0)
+    }
+
+    /// The serving process: `testhost up`, or under Spin `spin up`'s child, `spin trigger
+    /// http`.
+    fn pid(&self) -> Result<u32> {
+        Ok(match &self.process {
             Process::TestHost(child) => child.id(),
             Process::Spin(running) => {
                 let children =
@@ -546,15 +650,7 @@ impl Host {
                     .context("spin up has no child")?
                     .parse()?
             }
-        };
-        let status = std::fs::read_to_string(format!("/proc/{pid}/status"))?;
-        let kb: f64 = status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.split_whitespace().next())
-            .and_then(|v| v.parse().ok())
-            .context("no VmHWM")?;
-        Ok(kb / 1024.0)
+        })
     }
 }
 

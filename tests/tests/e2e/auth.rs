@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::support::{remote_client_ip, workspace, Config, Response, Server};
+use crate::support::{remote_client_ip, send, workspace, Config, Response, Server};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use serde_json::json;
@@ -40,7 +40,8 @@ fn nonce(r: &Response, algorithm: &str) -> String {
     challenge[start..start + challenge[start..].find('"').unwrap()].to_string()
 }
 
-/// An `Authorization` header as an RFC 7616 client computes it.
+/// An `Authorization` header as an RFC 7616 client computes it, for the first request with
+/// `nonce`.
 fn authorization(
     algorithm: &str,
     login: &str,
@@ -49,15 +50,28 @@ fn authorization(
     uri: &str,
     nonce: &str,
 ) -> String {
+    authorization_nc(algorithm, (login, password), method, uri, nonce, 1)
+}
+
+/// The same for the `nc`-th request with `nonce`.
+fn authorization_nc(
+    algorithm: &str,
+    (login, password): (&str, &str),
+    method: &str,
+    uri: &str,
+    nonce: &str,
+    nc: u32,
+) -> String {
+    let nc = format!("{nc:08x}");
     let ha1 = h(algorithm, &format!("{login}:XivoRealm:{password}"));
     let ha2 = h(algorithm, &format!("{method}:{uri}"));
     let response = h(
         algorithm,
-        &format!("{ha1}:{nonce}:00000001:0a4f113b:auth:{ha2}"),
+        &format!("{ha1}:{nonce}:{nc}:0a4f113b:auth:{ha2}"),
     );
     format!(
         "Digest username=\"{login}\", realm=\"XivoRealm\", nonce=\"{nonce}\", uri=\"{uri}\", \
-         algorithm={algorithm}, qop=auth, nc=00000001, cnonce=\"0a4f113b\", response=\"{response}\""
+         algorithm={algorithm}, qop=auth, nc={nc}, cnonce=\"0a4f113b\", response=\"{response}\""
     )
 }
 
@@ -69,6 +83,39 @@ fn get_with(s: &Server, path: &str, authorization: &str) -> Response {
 fn loopback_passes_without_credentials() {
     let s = Server::start();
     s.get("/1.0/users/").expect(200);
+    // Whatever it sends, as often as it likes, and nothing is kept.
+    let any = authorization("MD5", "admin", "s3cr:t", "GET", "/1.0/users/", "1.2.3");
+    for _ in 0..2 {
+        get_with(&s, "/1.0/users/", &any).expect(200);
+    }
+    assert_eq!(used_nonces(&s), 0);
+}
+
+/// How many nonces the server keeps counts for.
+fn used_nonces(s: &Server) -> i64 {
+    s.sql()
+        .query_row("SELECT COUNT(*) FROM digest_nonces", [], |r| r.get(0))
+        .unwrap()
+}
+
+fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// Whether a 401's challenges say `stale=true` (both, or neither).
+fn stale(r: &Response) -> bool {
+    let challenges = r.header_all("www-authenticate");
+    assert_eq!(challenges.len(), 2, "{challenges:?}");
+    let stale = challenges[0].ends_with(", stale=true");
+    assert_eq!(
+        challenges[1].ends_with(", stale=true"),
+        stale,
+        "{challenges:?}"
+    );
+    stale
 }
 
 #[test]
@@ -171,11 +218,24 @@ fn wrong_answers_get_401() {
     get_with(&s, "/1.0/voicemails/", &other).expect(200);
 }
 
-/// A nonce as the server signs them, with the secret given in `auth_nonce_secret`.
+/// A nonce as the server signs them (`<time>.<random>.<HMAC of "<time>.<random>">`), with the
+/// secret given in `auth_nonce_secret`.
 fn signed_nonce(secret: &str, time: u64) -> String {
+    let signed = format!("{time}.{}", hex(&rand_bytes()));
     let mut mac = Hmac::<Sha256>::new_from_slice(secret.as_bytes()).unwrap();
-    mac.update(time.to_string().as_bytes());
-    format!("{time}.{}", hex(&mac.finalize().into_bytes()))
+    mac.update(signed.as_bytes());
+    format!("{signed}.{}", hex(&mac.finalize().into_bytes()))
+}
+
+/// Sixteen bytes that differ from call to call (tests need no better).
+fn rand_bytes() -> [u8; 16] {
+    use std::hash::{BuildHasher, RandomState};
+    let a = RandomState::new().hash_one(std::time::SystemTime::now());
+    let b = RandomState::new().hash_one(a);
+    let mut out = [0; 16];
+    out[..8].copy_from_slice(&a.to_le_bytes());
+    out[8..].copy_from_slice(&b.to_le_bytes());
+    out
 }
 
 #[test]
@@ -183,10 +243,7 @@ fn an_expired_nonce_is_stale() {
     let s = Server::start_with(|config| {
         remote(config).with_variable("auth_nonce_secret", "a known secret")
     });
-    let now = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs();
+    let now = unix_now();
     let path = "/1.0/users/";
     // Fresh, signed with the configured secret: passes (so the secret is the variable's).
     let fresh = signed_nonce("a known secret", now - 5);
@@ -218,6 +275,165 @@ fn an_expired_nonce_is_stale() {
         &authorization("MD5", "admin", "s3cr:t", "GET", path, &forged),
     )
     .expect_empty(401);
+}
+
+#[test]
+fn a_replayed_digest_request_is_refused_and_a_growing_nc_accepted() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let with = |nc| authorization_nc("SHA-256", ("admin", "s3cr:t"), "GET", path, &n, nc);
+    get_with(&s, path, &with(1)).expect(200);
+    // The same request again: 401 with a new challenge, stale=true (the credentials were
+    // right, so a client that sent two requests out of order retries without asking anyone).
+    let replayed = get_with(&s, path, &with(1));
+    replayed.expect_empty(401);
+    assert!(stale(&replayed));
+    let fresh = nonce(&replayed, "MD5");
+    assert_ne!(fresh, n);
+    // A count must be above the last accepted one, by any step.
+    for (nc, status) in [
+        (2, 200),
+        (2, 401),
+        (5, 200),
+        (5, 401),
+        (3, 401),
+        (1, 401),
+        (6, 200),
+    ] {
+        let r = get_with(&s, path, &with(nc));
+        assert_eq!(r.status, status, "nc={nc}");
+        assert!(status == 200 || stale(&r), "nc={nc}");
+    }
+    // A wrong answer takes no count: it is refused as before (no stale), and the right
+    // answer with that count still passes.
+    let wrong = authorization_nc("SHA-256", ("admin", "nope"), "GET", path, &n, 7);
+    let r = get_with(&s, path, &wrong);
+    r.expect_empty(401);
+    assert!(!stale(&r));
+    get_with(&s, path, &with(7)).expect(200);
+    // The new nonce from the replay's challenge counts from 1 on its own.
+    let a = authorization("MD5", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&s, path, &a).expect(200);
+    get_with(&s, path, &a).expect_empty(401);
+    let kept: i64 = s
+        .sql()
+        .query_row("SELECT nc FROM digest_nonces WHERE nonce = ?", [&n], |r| {
+            r.get(0)
+        })
+        .unwrap();
+    assert_eq!(kept, 7);
+    assert_eq!(used_nonces(&s), 2);
+}
+
+#[test]
+fn a_replayed_write_changes_nothing() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/voicemails/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let a = authorization("SHA-256", "other", "pw", "POST", path, &n);
+    let post = || {
+        s.send(
+            "POST",
+            path,
+            &[("Authorization", &a), ("Content-Type", "application/json")],
+            Some(b"{\"mailbox\": \"1001\"}"),
+        )
+    };
+    post().expect(201);
+    post().expect_empty(401);
+    let mailboxes: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM voicemails", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(mailboxes, 1);
+}
+
+#[test]
+fn of_simultaneous_replays_one_passes() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let a = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &n);
+    let start = std::sync::Barrier::new(8);
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let sent: Vec<_> = (0..8)
+            .map(|_| {
+                scope.spawn(|| {
+                    start.wait();
+                    send(s.addr, "GET", path, &[("Authorization", &a)], None).status
+                })
+            })
+            .collect();
+        sent.into_iter().map(|t| t.join().unwrap()).collect()
+    });
+    assert_eq!(
+        statuses.iter().filter(|&&code| code == 200).count(),
+        1,
+        "{statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|&code| code == 200 || code == 401),
+        "{statuses:?}"
+    );
+}
+
+#[test]
+fn clients_challenged_at_once_do_not_share_a_nonce() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let (first, second) = (s.get(path), s.get(path));
+    // One nonce per 401, in both its challenges; another in the next 401, the same second.
+    assert_eq!(nonce(&first, "SHA-256"), nonce(&first, "MD5"));
+    let (a, b) = (nonce(&first, "MD5"), nonce(&second, "MD5"));
+    assert_ne!(a, b);
+    for n in [a, b] {
+        let header = authorization("MD5", "admin", "s3cr:t", "GET", path, &n);
+        get_with(&s, path, &header).expect(200);
+    }
+}
+
+#[test]
+fn used_nonces_are_forgotten_a_batch_at_a_time_after_they_expire() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let answer = |s: &Server| {
+        let n = nonce(&s.get(path), "MD5");
+        let a = authorization("MD5", "admin", "s3cr:t", "GET", path, &n);
+        get_with(s, path, &a).expect(200);
+    };
+    answer(&s); // The table exists from here on.
+    let now = i64::try_from(unix_now()).unwrap();
+    let sql = s.sql();
+    let add = |count: usize, expires: i64| {
+        for _ in 0..count {
+            sql.execute(
+                "INSERT INTO digest_nonces (nonce, nc, expires) \
+                 VALUES ('test.' || hex(randomblob(16)), 1, ?)",
+                [expires],
+            )
+            .unwrap();
+        }
+    };
+    let long_expired = || -> i64 {
+        sql.query_row(
+            "SELECT COUNT(*) FROM digest_nonces WHERE expires < ?",
+            [now - 60],
+            |r| r.get(0),
+        )
+        .unwrap()
+    };
+    // Expired an hour ago, and just expired (kept a minute more, in case the clock goes back).
+    add(63, now - 3600);
+    add(1, now - 5);
+    answer(&s);
+    // Fewer than a batch: left for later.
+    assert_eq!(long_expired(), 63);
+    assert_eq!(used_nonces(&s), 63 + 1 + 2);
+    add(1, now - 3600);
+    answer(&s);
+    assert_eq!(long_expired(), 0);
+    assert_eq!(used_nonces(&s), 1 + 3);
 }
 
 #[test]
@@ -256,6 +472,12 @@ fn allowed_hosts_pass() {
         remote(config).with_variable("auth_allowed_hosts", &format!("10.0.0.0/8, {network}"))
     });
     s.get("/1.0/users/").expect(200);
+    // A Digest header changes nothing for them, replayed or not, and nothing is kept.
+    let any = authorization("MD5", "admin", "s3cr:t", "GET", "/1.0/users/", "1.2.3");
+    for _ in 0..2 {
+        get_with(&s, "/1.0/users/", &any).expect(200);
+    }
+    assert_eq!(used_nonces(&s), 0);
     let s = Server::start_with(|config| {
         remote(config).with_variable("auth_allowed_hosts", &format!("{neighbour}, 10.0.0.0/8"))
     });

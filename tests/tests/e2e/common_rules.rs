@@ -202,7 +202,7 @@ fn a_method_the_path_does_not_take_is_405_before_any_other_rule() {
         ("/1.0/users/", "GET, POST"),
         ("/1.0/voicemails/1", "GET, PUT, DELETE"),
         ("/1.0/recording_campaigns/1/search", "GET, DELETE"),
-        ("/1.0/recording_campaigns/1/c1", "DELETE"),
+        ("/1.0/recording_campaigns/1/c1", "GET, DELETE"),
     ] {
         let method = if allow.contains("PUT") {
             "PATCH"

@@ -175,6 +175,8 @@ impl Config {
 pub struct Server {
     pub addr: SocketAddr,
     pub db: PathBuf,
+    /// Where the components' output goes (`<component>_stderr.txt`), under both runtimes.
+    pub logs: PathBuf,
     spin: Option<Running>,
 }
 
@@ -212,6 +214,8 @@ impl Server {
         if let Some(connections) = config.connections {
             app = app.with_connections(connections);
         }
+        let logs = fresh_path("logs");
+        app = app.with_log_dir(&logs).unwrap();
         let listener = tokio()
             .block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))
             .unwrap();
@@ -220,6 +224,7 @@ impl Server {
         Self {
             addr,
             db,
+            logs,
             spin: None,
         }
     }
@@ -246,8 +251,15 @@ impl Server {
         Self {
             addr: running.addr,
             db,
+            logs: running.dir.join("logs"),
             spin: Some(running),
         }
+    }
+
+    /// What a component has written to its log (stderr) so far.
+    pub fn log(&self, component: &str) -> String {
+        std::fs::read_to_string(self.logs.join(format!("{component}_stderr.txt")))
+            .unwrap_or_default()
     }
 
     /// A direct connection to the database, for what the API cannot do (two lines for a user).
@@ -301,13 +313,18 @@ impl Server {
 }
 
 impl Drop for Server {
-    /// Stops `spin up`. A failed test under Spin shows what Spin and the components printed
-    /// and keeps its directory; a passed one leaves nothing of it behind.
+    /// Stops `spin up`. A failed test shows where the components' logs are (under Spin, what
+    /// Spin and the components printed) and keeps them; a passed one leaves nothing behind.
     fn drop(&mut self) {
+        let failed = std::thread::panicking();
         let Some(spin) = self.spin.take() else {
+            if failed {
+                eprintln!("the components' logs: {}", self.logs.display());
+            } else {
+                let _ = std::fs::remove_dir_all(&self.logs);
+            }
             return;
         };
-        let failed = std::thread::panicking();
         if failed {
             eprintln!(
                 "spin up's output ({}):\n{}",

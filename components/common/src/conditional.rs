@@ -1,0 +1,80 @@
+//! Conditional requests (RFC 9110, section 13): a resource's `ETag` is its row's version, so a
+//! client can ask "only if nobody changed it since I read it" (`If-Match` on PUT and DELETE:
+//! 412 otherwise) and "only if it changed" (`If-None-Match` on GET: 304 otherwise). A client
+//! that sends neither header sees no difference. The check runs inside the write's
+//! transaction, so two clients holding the same tag cannot both win.
+
+use crate::{http::Request, ApiError, Reply};
+
+/// The message of a failed `If-Match`.
+pub const CHANGED: &str = "Precondition failed: the resource has changed";
+
+/// The strong entity tag of a resource at `version`: `"7"`. Ids are never reused, so the
+/// version alone tells one state of one URL's resource from another.
+pub fn etag(version: i64) -> String {
+    format!("\"{version}\"")
+}
+
+/// `If-Match` on a write: passes without the header; with it, the current resource must exist
+/// and its tag be listed (strong comparison), or the header be `*`. Else 412, before
+/// anything is written.
+pub fn check_if_match(req: &Request, current: Option<i64>) -> Result<(), ApiError> {
+    let Some(header) = req.header("if-match") else {
+        return Ok(());
+    };
+    let matched = current.is_some_and(|version| listed(header, &etag(version), Comparison::Strong));
+    if matched {
+        Ok(())
+    } else {
+        Err(ApiError::precondition_failed(CHANGED))
+    }
+}
+
+/// `If-None-Match` on a read: `Some(304)` (with the tag) when the client's copy is current.
+pub fn not_modified(req: &Request, version: i64) -> Option<Reply> {
+    let tag = etag(version);
+    let header = req.header("if-none-match")?;
+    listed(header, &tag, Comparison::Weak).then(|| Reply::empty(304).with_header("etag", tag))
+}
+
+#[derive(Clone, Copy, PartialEq)]
+enum Comparison {
+    /// `If-Match`: a weak tag (`W/"7"`) never matches.
+    Strong,
+    /// `If-None-Match`: `W/"7"` matches `"7"`.
+    Weak,
+}
+
+/// Whether `header` (`*`, or a comma-separated list of entity tags) lists `tag`.
+fn listed(header: &str, tag: &str, comparison: Comparison) -> bool {
+    let header = header.trim();
+    if header == "*" {
+        return true;
+    }
+    header
+        .split(',')
+        .map(str::trim)
+        .any(|candidate| match candidate.strip_prefix("W/") {
+            Some(weak) => comparison == Comparison::Weak && weak == tag,
+            None => candidate == tag,
+        })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn entity_tag_lists() {
+        let tag = etag(7);
+        assert_eq!(tag, "\"7\"");
+        assert!(listed("\"7\"", &tag, Comparison::Strong));
+        assert!(listed(" \"3\", \"7\" ", &tag, Comparison::Strong));
+        assert!(listed("*", &tag, Comparison::Strong));
+        assert!(!listed("\"8\"", &tag, Comparison::Strong));
+        assert!(!listed("7", &tag, Comparison::Strong));
+        assert!(!listed("W/\"7\"", &tag, Comparison::Strong));
+        assert!(listed("W/\"7\"", &tag, Comparison::Weak));
+        assert!(!listed("", &tag, Comparison::Weak));
+    }
+}

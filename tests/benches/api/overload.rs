@@ -1,0 +1,239 @@
+//! Overload: 64 clients writing at once for 10 s, with the machine's CPUs kept busy by other
+//! processes (one `sh` spinning per CPU). A write that cannot get the database's write lock in
+//! time must be answered 503, never 500, and change nothing; every acknowledged write must be
+//! in the database afterwards.
+//!
+//! Each writer holds one keep-alive connection and posts users one after the other, each with
+//! a lastname of its own; the database is then read back directly.
+
+use std::collections::HashMap;
+use std::io::{BufRead, BufReader, Write};
+use std::net::{SocketAddr, TcpStream};
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+
+pub const WRITERS: usize = 64;
+pub const SECONDS: u64 = 10;
+
+/// What one overload run saw.
+#[derive(Debug, Default)]
+pub struct Outcome {
+    pub seconds: f64,
+    /// Responses by status.
+    pub statuses: std::collections::BTreeMap<u16, usize>,
+    /// Requests that got no response (connection reset, timeout).
+    pub failed: usize,
+    /// Every answered request's latency, in ms, sorted.
+    pub latencies_ms: Vec<f64>,
+    /// Acknowledged (2xx) writes not found in the database afterwards.
+    pub missing: usize,
+    /// Refused (503) writes found in the database all the same.
+    pub refused_but_present: usize,
+    /// The serving process's CPU time over the run, in seconds.
+    pub server_cpu_s: f64,
+}
+
+impl Outcome {
+    pub fn count(&self, status: u16) -> usize {
+        self.statuses.get(&status).copied().unwrap_or(0)
+    }
+
+    pub fn acknowledged(&self) -> usize {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| (200..300).contains(*s))
+            .map(|(_, n)| n)
+            .sum()
+    }
+
+    pub fn percentile_ms(&self, q: f64) -> f64 {
+        let t = &self.latencies_ms;
+        if t.is_empty() {
+            return 0.0;
+        }
+        t[((t.len() as f64 * q) as usize).min(t.len() - 1)]
+    }
+
+    /// Statuses other than 2xx, 500 and 503.
+    pub fn other(&self) -> usize {
+        self.statuses
+            .iter()
+            .filter(|(s, _)| !(200..300).contains(*s) && **s != 500 && **s != 503)
+            .map(|(_, n)| n)
+            .sum()
+    }
+}
+
+/// One spinning `sh` per CPU, stopped when dropped.
+pub struct Burners(Vec<Child>);
+
+impl Burners {
+    pub fn start() -> Result<Self> {
+        let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+        let children = (0..cpus)
+            .map(|_| {
+                Command::new("sh")
+                    .args(["-c", "while :; do :; done"])
+                    .stdin(Stdio::null())
+                    .stdout(Stdio::null())
+                    .stderr(Stdio::null())
+                    .spawn()
+                    .context("start a CPU burner")
+            })
+            .collect::<Result<_>>()?;
+        Ok(Self(children))
+    }
+
+    pub fn count(&self) -> usize {
+        self.0.len()
+    }
+}
+
+impl Drop for Burners {
+    fn drop(&mut self) {
+        for child in &mut self.0 {
+            let _ = child.kill();
+            let _ = child.wait();
+        }
+    }
+}
+
+/// What one writer saw: per request, its lastname, status (None: no response), latency, and
+/// the id a 2xx gave.
+type Seen = Vec<(String, Option<u16>, f64, Option<i64>)>;
+
+/// Run [`WRITERS`] writers against `addr` for [`SECONDS`], then check `db`. `server_pid`: the
+/// process whose CPU time to report.
+pub fn run(addr: SocketAddr, db: &Path, server_pid: u32, run: &str) -> Result<Outcome> {
+    let cpu_before = cpu_seconds(server_pid)?;
+    let started = Instant::now();
+    let deadline = started + Duration::from_secs(SECONDS);
+    let writers: Vec<_> = (0..WRITERS)
+        .map(|w| {
+            let run = run.to_string();
+            std::thread::spawn(move || writer(addr, deadline, &format!("{run}-{w}")))
+        })
+        .collect();
+    let mut seen = Vec::new();
+    for w in writers {
+        seen.extend(w.join().expect("a writer panicked"));
+    }
+    let seconds = started.elapsed().as_secs_f64();
+    let server_cpu_s = cpu_seconds(server_pid)? - cpu_before;
+
+    let conn = rusqlite::Connection::open(db)?;
+    conn.busy_timeout(Duration::from_secs(30))?;
+    let mut stmt = conn.prepare("SELECT lastname, id FROM users WHERE firstname = ?1")?;
+    let present: HashMap<String, i64> = stmt
+        .query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?
+        .collect::<rusqlite::Result<_>>()?;
+
+    let mut outcome = Outcome {
+        seconds,
+        server_cpu_s,
+        ..Outcome::default()
+    };
+    for (lastname, status, ms, id) in seen {
+        let Some(status) = status else {
+            outcome.failed += 1;
+            continue;
+        };
+        *outcome.statuses.entry(status).or_default() += 1;
+        outcome.latencies_ms.push(ms);
+        let found = present.get(&lastname);
+        if (200..300).contains(&status) && (found.is_none() || found != id.as_ref()) {
+            outcome.missing += 1;
+        }
+        if status == 503 && found.is_some() {
+            outcome.refused_but_present += 1;
+        }
+    }
+    outcome.latencies_ms.sort_by(f64::total_cmp);
+    Ok(outcome)
+}
+
+/// One writer: POST a user, wait for the answer, again, until the deadline.
+fn writer(addr: SocketAddr, deadline: Instant, prefix: &str) -> Seen {
+    let firstname = prefix.split('-').next().unwrap_or("").to_string();
+    let mut seen = Vec::new();
+    let mut connection: Option<(BufReader<TcpStream>, TcpStream)> = None;
+    let mut n = 0;
+    while Instant::now() < deadline {
+        n += 1;
+        let lastname = format!("{prefix}-{n}");
+        let body = format!("{{\"firstname\": \"{firstname}\", \"lastname\": \"{lastname}\"}}");
+        let request = format!(
+            "POST /1.0/users/ HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        );
+        let started = Instant::now();
+        let answer = (|| -> Result<(u16, Vec<u8>)> {
+            if connection.is_none() {
+                let stream = TcpStream::connect(addr)?;
+                stream.set_read_timeout(Some(Duration::from_secs(60)))?;
+                connection = Some((BufReader::new(stream.try_clone()?), stream));
+            }
+            let (reader, stream) = connection.as_mut().expect("connected");
+            stream.write_all(request.as_bytes())?;
+            read_response(reader)
+        })();
+        let ms = started.elapsed().as_secs_f64() * 1000.0;
+        match answer {
+            Ok((status, body)) => {
+                let id = serde_json::from_slice::<serde_json::Value>(&body)
+                    .ok()
+                    .and_then(|v| v["id"].as_i64());
+                seen.push((lastname, Some(status), ms, id));
+            }
+            Err(_) => {
+                connection = None;
+                seen.push((lastname, None, ms, None));
+            }
+        }
+    }
+    seen
+}
+
+/// One response with a `Content-Length` body: its status and body.
+fn read_response(reader: &mut impl BufRead) -> Result<(u16, Vec<u8>)> {
+    let mut line = String::new();
+    reader.read_line(&mut line)?;
+    let status: u16 = line.split(' ').nth(1).context("no status line")?.parse()?;
+    let mut length = 0usize;
+    loop {
+        line.clear();
+        if reader.read_line(&mut line)? == 0 {
+            anyhow::bail!("connection closed in a response head");
+        }
+        let header = line.trim_end().to_ascii_lowercase();
+        if header.is_empty() {
+            break;
+        }
+        if let Some(v) = header.strip_prefix("content-length:") {
+            length = v.trim().parse()?;
+        }
+    }
+    let mut body = vec![0; length];
+    reader.read_exact(&mut body)?;
+    Ok((status, body))
+}
+
+/// A process's CPU time so far (user and system), in seconds.
+fn cpu_seconds(pid: u32) -> Result<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat"))?;
+    // The fields after the command's closing parenthesis; utime and stime are the 14th and
+    // 15th fields of the line.
+    let fields: Vec<&str> = stat
+        .rsplit_once(')')
+        .context("no command in /proc/PID/stat")?
+        .1
+        .split_whitespace()
+        .collect();
+    let ticks: f64 = fields[11].parse::<f64>()? + fields[12].parse::<f64>()?;
+    // USER_HZ is 100 on Linux.
+    Ok(ticks / 100.0)
+}
