@@ -23,7 +23,10 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::manifest::Manifest;
 use crate::routes::Router;
-use crate::spin::{self, ComponentVariables, Connections, Pool, Sqlite, StatementLog, Variables};
+use crate::spin::{
+    self, ComponentVariables, Connections, KeyValue, KeyValueStores, Pool, Sqlite, StatementLog,
+    Variables,
+};
 
 /// A request's store data.
 pub struct State {
@@ -32,6 +35,7 @@ pub struct State {
     http: WasiHttpCtx,
     pub(crate) sqlite: Sqlite,
     pub(crate) variables: ComponentVariables,
+    pub(crate) key_value: KeyValue,
     pub(crate) open_connections: usize,
 }
 
@@ -58,6 +62,7 @@ struct Loaded {
     id: String,
     pre: ProxyPre<State>,
     databases: Arc<[String]>,
+    key_value_stores: Arc<[String]>,
     templates: Arc<std::collections::BTreeMap<String, String>>,
 }
 
@@ -69,6 +74,7 @@ pub struct App {
     components: Arc<Vec<Loaded>>,
     router: Arc<Router>,
     database: Arc<PathBuf>,
+    key_value: KeyValueStores,
     variables: Variables,
     client_addr: Option<SocketAddr>,
     statement_log: Option<StatementLog>,
@@ -108,6 +114,16 @@ impl App {
                             );
                         }
                     }
+                    // Spin's check when it loads the app: only stores it has (here `default`,
+                    // before any `with_key_value_store`).
+                    for label in &c.key_value_stores {
+                        if label != "default" {
+                            bail!(
+                                "unknown key_value_stores label {label:?} for component {:?}",
+                                trigger.component
+                            );
+                        }
+                    }
                     let component = compile(&engine, &manifest.source(c), &cache)?;
                     let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
                         .map_err(anyhow::Error::from)
@@ -118,6 +134,7 @@ impl App {
                         id: trigger.component.clone(),
                         pre,
                         databases: c.sqlite_databases.clone().into(),
+                        key_value_stores: c.key_value_stores.clone().into(),
                         templates: Arc::new(c.variables.clone()),
                     });
                     components.len() - 1
@@ -130,6 +147,7 @@ impl App {
             components: Arc::new(components),
             router: Arc::new(router),
             database: Arc::new(manifest.default_database()),
+            key_value: KeyValueStores::new(manifest.default_key_value_store()),
             variables: Variables::new(&manifest.variables),
             client_addr: None,
             statement_log: None,
@@ -151,6 +169,22 @@ impl App {
             self.pool = Some(Arc::default());
         }
         Ok(self)
+    }
+
+    /// Serve the key-value store `label` from this SQLite file, as Spin's runtime config does
+    /// with `[key_value_store.<label>]`, `type = "spin"`, `path = "..."` (`default` is
+    /// [`Manifest::default_key_value_store`] until then). The file, its directory and Spin's
+    /// table are created at the store's first `open`. Spin resolves a relative `path` from
+    /// the runtime config's directory; here it is taken as given. Only `default` can be in a
+    /// component's `key_value_stores`: another label is a store the components may not open.
+    pub fn with_key_value_store(mut self, label: &str, path: &Path) -> Self {
+        self.key_value = self.key_value.with(label, path.to_path_buf());
+        self
+    }
+
+    /// The file behind a key-value store, if the app has one of that label.
+    pub fn key_value_store(&self, label: &str) -> Option<&Path> {
+        self.key_value.path(label)
     }
 
     /// Set an application variable, above the environment (`SPIN_VARIABLE_*`) and defaults.
@@ -288,6 +322,10 @@ impl App {
                 component: component.id.clone(),
                 templates: component.templates.clone(),
                 app: self.variables.clone(),
+            },
+            key_value: KeyValue {
+                stores: self.key_value.clone(),
+                allowed: component.key_value_stores.clone(),
             },
             open_connections: 0,
         };

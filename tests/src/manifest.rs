@@ -46,6 +46,9 @@ pub struct Component {
     pub source: String,
     #[serde(default)]
     pub sqlite_databases: Vec<String>,
+    /// The key-value stores the component may open, by label.
+    #[serde(default)]
+    pub key_value_stores: Vec<String>,
     /// `[component.x.variables]`: name → template (`"{{ app_variable }}"`).
     #[serde(default)]
     pub variables: BTreeMap<String, String>,
@@ -98,6 +101,12 @@ impl Manifest {
     /// Spin's default database for `spin up`: `.spin/sqlite_db.db` beside `spin.toml`.
     pub fn default_database(&self) -> PathBuf {
         self.dir.join(".spin").join("sqlite_db.db")
+    }
+
+    /// Spin's default key-value store for `spin up`: `.spin/sqlite_key_value.db` beside
+    /// `spin.toml` (in Spin's state directory).
+    pub fn default_key_value_store(&self) -> PathBuf {
+        self.dir.join(".spin").join("sqlite_key_value.db")
     }
 
     /// `spin build`: each component's build command through `sh -c`, in the manifest's

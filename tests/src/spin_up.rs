@@ -65,12 +65,19 @@ pub struct Running {
 impl SpinUp {
     /// Start `spin up` and wait until it serves (it prints `Serving http://ADDRESS`).
     pub fn start(&self) -> Result<Running> {
+        self.start_with("")
+    }
+
+    /// [`SpinUp::start`] with more runtime config after the `[sqlite_database.default]`
+    /// section (such as `[key_value_store.default]`; a relative `path` there is from
+    /// [`SpinUp::dir`], where the runtime config is).
+    pub fn start_with(&self, more_runtime_config: &str) -> Result<Running> {
         std::fs::create_dir_all(&self.dir)?;
         let runtime_config = self.dir.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
             format!(
-                "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n",
+                "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n{more_runtime_config}",
                 toml_string(&self.database)?
             ),
         )?;

@@ -28,6 +28,10 @@ pub struct Campaign {
     pub queue_display_name: Option<String>,
     #[serde(default, skip_serializing_if = "Option::is_none")]
     pub queue_number: Option<String>,
+    /// Days a recording is kept after its end; shown only when set, so a 2013 client sees
+    /// its campaigns as before.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub retention_days: Option<i64>,
     /// The row's version, for its `ETag`; not part of the representation.
     #[serde(skip)]
     pub version: i64,
@@ -46,13 +50,26 @@ pub const FIELDS: &[Field] = &[
     field("queue_name", Kind::ReadOnly),
     field("queue_display_name", Kind::ReadOnly),
     field("queue_number", Kind::ReadOnly),
+    field("retention_days", Kind::Custom(retention_days)),
 ];
+
+/// `retention_days`: a positive whole number of days (a JSON number: the key is new, no 2013
+/// client writes it as a string), or null (keep forever).
+fn retention_days(value: &serde_json::Value) -> Option<serde_json::Value> {
+    match value {
+        serde_json::Value::Null => Some(serde_json::Value::Null),
+        serde_json::Value::Number(_) => body::integer(value)
+            .filter(|days| *days > 0)
+            .map(serde_json::Value::from),
+        _ => None,
+    }
+}
 
 pub const REQUIRED: &[&str] = &["campaign_name", "activated", "base_filename"];
 
 const COLUMNS: &str = "SELECT c.id, c.campaign_name, c.activated, c.base_filename, c.queue_id, \
     c.start_date, c.end_date, q.name AS queue_name, q.displayname AS queue_display_name, \
-    q.number AS queue_number, c.version";
+    q.number AS queue_number, c.retention_days, c.version";
 const FROM: &str = " FROM recording_campaigns c LEFT JOIN queues q ON q.id = c.queue_id";
 
 fn read(row: &Row) -> Result<Campaign, ApiError> {
@@ -67,6 +84,7 @@ fn read(row: &Row) -> Result<Campaign, ApiError> {
         queue_name: row.opt_text("queue_name")?,
         queue_display_name: row.opt_text("queue_display_name")?,
         queue_number: row.opt_text("queue_number")?,
+        retention_days: row.opt_int("retention_days")?,
         version: row.int("version")?,
     })
 }
@@ -184,12 +202,12 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
         end_date: today,
         ..Campaign::default()
     };
-    let mut campaign = body::apply(&blank, changes)?;
+    let mut campaign = with_changes(&blank, changes)?;
     db.transaction(|| {
         validate(db, &mut campaign, None)?;
         db.insert(
             "INSERT INTO recording_campaigns (campaign_name, activated, base_filename, queue_id, \
-             start_date, end_date) VALUES (?, ?, ?, ?, ?, ?) RETURNING id",
+             start_date, end_date, retention_days) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
             &columns(&campaign),
         )
     })
@@ -198,7 +216,7 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
 /// Apply the keys sent over `before` and store the result, if it passes validation; the
 /// version grows when a column changes. Runs in the caller's transaction.
 pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiError> {
-    let mut campaign = body::apply(before, changes)?;
+    let mut campaign = with_changes(before, changes)?;
     validate(db, &mut campaign, Some(before.id))?;
     let values = columns(&campaign);
     let mut params = values.to_vec();
@@ -206,9 +224,10 @@ pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiEr
     params.extend(values);
     db.execute(
         "UPDATE recording_campaigns SET campaign_name = ?, activated = ?, base_filename = ?, \
-         queue_id = ?, start_date = ?, end_date = ?, version = version + 1 WHERE id = ? \
+         queue_id = ?, start_date = ?, end_date = ?, retention_days = ?, \
+         version = version + 1 WHERE id = ? \
          AND NOT (campaign_name IS ? AND activated IS ? AND base_filename IS ? \
-         AND queue_id IS ? AND start_date IS ? AND end_date IS ?)",
+         AND queue_id IS ? AND start_date IS ? AND end_date IS ? AND retention_days IS ?)",
         &params,
     )
 }
@@ -275,7 +294,7 @@ fn validate(db: &Db, c: &mut Campaign, id: Option<i64>) -> Result<(), ApiError> 
 }
 
 /// The stored columns, in the order of the INSERT and UPDATE statements.
-fn columns(c: &Campaign) -> [SqlValue; 6] {
+fn columns(c: &Campaign) -> [SqlValue; 7] {
     params![
         c.campaign_name,
         c.activated,
@@ -283,5 +302,16 @@ fn columns(c: &Campaign) -> [SqlValue; 6] {
         c.queue_id,
         c.start_date,
         c.end_date,
+        c.retention_days,
     ]
+}
+
+/// `campaign` with the checked keys of a body over it. `retention_days` is set by hand: a
+/// campaign without it does not show the key, so `body::apply` would not see it.
+fn with_changes(campaign: &Campaign, changes: &Changes) -> Result<Campaign, ApiError> {
+    let mut after = body::apply(campaign, changes)?;
+    if let Some(days) = changes.get("retention_days") {
+        after.retention_days = days.as_i64();
+    }
+    Ok(after)
 }

@@ -8,7 +8,8 @@
 //! | `/5` | campaign 5 | add a recording | update campaign 5 | delete campaign 5 |
 //! | `/5/` | list its recordings | add a recording | update campaign 5 | delete campaign 5 |
 //! | `/5/search`, `/5/search/` | search its recordings | | | delete recording `search` |
-//! | `/5/<cid>` | | | | delete recording `<cid>` |
+//! | `/5/purge`, `/5/purge/` | recording `purge` | delete expired recordings | | delete recording `purge` |
+//! | `/5/<cid>` | recording `<cid>` | | | delete recording `<cid>` |
 
 mod campaign;
 mod recording;
@@ -18,13 +19,13 @@ use common::{
     db::Db,
     http::{action, id, Action, Request},
     pagination::Pagination,
-    query::{any, decode_path},
+    query::{any, date, decode_path},
     ApiError, List, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
 
-use recording::NewRecording;
+use recording::{NewRecording, TimeRange};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
@@ -62,6 +63,10 @@ fn route(req: &Request) -> Result<Action, ApiError> {
             let (c, cid) = (id(c)?, decode_path(cid));
             action(move |req| delete_recording(req, c, &cid))
         }
+        ([c, "purge"] | [c, "purge", ""], Post) => {
+            let c = id(c)?;
+            action(move |_| purge_recordings(c))
+        }
         ([c, "search"] | [c, "search", ""], Get) => {
             let c = id(c)?;
             action(move |req| search_recordings(req, c))
@@ -72,6 +77,9 @@ fn route(req: &Request) -> Result<Action, ApiError> {
         }
         ([_, "search"] | [_, "search", ""], _) => {
             return Err(ApiError::MethodNotAllowed("GET, DELETE"))
+        }
+        ([_, "purge"] | [_, "purge", ""], _) => {
+            return Err(ApiError::MethodNotAllowed("GET, POST, DELETE"))
         }
         ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("GET, DELETE")),
         _ => return Err(ApiError::NotFound),
@@ -142,13 +150,21 @@ fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 
 fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let [page, size] = Pagination::RULES;
-    req.query
-        .check(&[page, size, ("caller", any), ("agent_no", any), ("cid", any)])?;
+    req.query.check(&[
+        page,
+        size,
+        ("caller", any),
+        ("agent_no", any),
+        ("cid", any),
+        ("from", date),
+        ("until", date),
+    ])?;
     let page = Pagination::from_query(&req.query)?;
     let filters = recording::Filters {
         caller: req.query.get("caller"),
         agent_no: req.query.get("agent_no"),
         cid: req.query.get("cid"),
+        time: TimeRange::from_query(&req.query),
     };
     let db = Db::open()?;
     Ok(Reply::ok(&recording::list(
@@ -159,31 +175,69 @@ fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     )?))
 }
 
-/// `caller` or the agent's number equal to `key`; without `key`, the whole list.
+/// `caller` or the agent's number equal to `key`; without `key`, the whole list; both within
+/// `from` and `until` when given.
 fn search_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let [page, size] = Pagination::RULES;
-    req.query.check(&[page, size, ("key", any)])?;
+    req.query
+        .check(&[page, size, ("key", any), ("from", date), ("until", date)])?;
     let page = Pagination::from_query(&req.query)?;
+    let time = TimeRange::from_query(&req.query);
     let db = Db::open()?;
     let found = match req.query.get("key") {
-        Some(key) => recording::search(&db, campaign_id, key, page)?,
-        None => recording::list(&db, campaign_id, &recording::Filters::default(), page)?,
+        Some(key) => recording::search(&db, campaign_id, key, &time, page)?,
+        None => {
+            let all = recording::Filters {
+                time,
+                ..Default::default()
+            };
+            recording::list(&db, campaign_id, &all, page)?
+        }
     };
     Ok(Reply::ok(&found))
 }
 
-/// 201 `"Added: True"`; the campaign of the URL, whatever the body says.
+/// How many expired recordings a recording POST deletes on its way (retention): few, so the
+/// hook stays fast, but more than it adds, so a campaign that the hook feeds stays clean.
+const PURGE_ON_ADD: i64 = 10;
+
+/// How many expired recordings `POST .../purge` deletes at most, so that one request stays
+/// short and holds the write lock briefly; `remaining` tells the client to call again.
+const PURGE_BATCH: i64 = 1000;
+
+/// 201 `"Added: True"`; the campaign of the URL, whatever the body says. A campaign with a
+/// retention loses a few expired recordings in the same transaction.
 fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     db.transaction(|| {
-        campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+        let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
         let sent = req.json_object()?;
         let changes = body::check(&sent, recording::FIELDS)?;
         body::require(&sent, &["cid"])?;
         let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
-        recording::add(&db, campaign_id, new)
+        recording::add(&db, campaign_id, new)?;
+        if let Some(days) = campaign.retention_days {
+            recording::purge(&db, campaign_id, days, PURGE_ON_ADD)?;
+        }
+        Ok(())
     })?;
     Ok(Reply::json(201, &"Added: True"))
+}
+
+/// `{"deleted": N, "remaining": M}`: one batch of the campaign's expired recordings deleted.
+fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
+    let db = Db::open()?;
+    let purged = db.transaction(|| {
+        let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+        match campaign.retention_days {
+            Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH),
+            None => Ok(recording::Purged {
+                deleted: 0,
+                remaining: 0,
+            }),
+        }
+    })?;
+    Ok(Reply::ok(&purged))
 }
 
 /// One recording, with its `ETag` (beyond the 2013 API: the tag a conditional DELETE needs);

@@ -102,6 +102,41 @@ pub struct Filters<'a> {
     pub caller: Option<&'a str>,
     pub agent_no: Option<&'a str>,
     pub cid: Option<&'a str>,
+    pub time: TimeRange,
+}
+
+/// `from` (inclusive) and `until` (exclusive) on `start_time`, in the stored form. A range
+/// leaves out the recordings without a start time.
+#[derive(Default, Clone)]
+pub struct TimeRange {
+    pub from: Option<String>,
+    pub until: Option<String>,
+}
+
+impl TimeRange {
+    /// From the query's `from` and `until`, already checked to be dates.
+    pub fn from_query(query: &common::query::Query) -> Self {
+        let at = |name| query.get(name).and_then(dates::normalise);
+        Self {
+            from: at("from"),
+            until: at("until"),
+        }
+    }
+
+    /// The range as SQL on `{column}`, and its values.
+    fn sql(&self, column: &str) -> (String, Vec<SqlValue>) {
+        let mut sql = String::new();
+        let mut values = Vec::new();
+        if let Some(from) = &self.from {
+            sql.push_str(&format!(" AND {column} >= ?"));
+            values.push(from.param());
+        }
+        if let Some(until) = &self.until {
+            sql.push_str(&format!(" AND {column} < ?"));
+            values.push(until.param());
+        }
+        (sql, values)
+    }
 }
 
 /// A campaign's recordings (404 when there is no such campaign).
@@ -125,28 +160,35 @@ pub fn list(
         clauses.push("r.cid = ?");
         values.push(cid.param());
     }
-    page_of(db, campaign_id, &clauses.join(" AND "), values, page)
+    let (time, time_values) = f.time.sql("r.start_time");
+    values.extend(time_values);
+    let filter = format!("{}{time}", clauses.join(" AND "));
+    page_of(db, campaign_id, &filter, values, page)
 }
 
-/// A campaign's recordings whose caller, or whose agent's number, is exactly `key`: the
-/// union of two index searches (SQLite would otherwise read the whole campaign and filter).
+/// A campaign's recordings whose caller, or whose agent's number, is exactly `key`, in the
+/// time range: the union of two index searches (SQLite would otherwise read the whole
+/// campaign and filter).
 pub fn search(
     db: &Db,
     campaign_id: i64,
     key: &str,
+    time: &TimeRange,
     page: Option<Pagination>,
 ) -> Result<List<Recording>, ApiError> {
-    page_of(
-        db,
-        campaign_id,
+    let (range, range_values) = time.sql("start_time");
+    let filter = format!(
         "r.rowid IN (\
-            SELECT rowid FROM recordings WHERE campaign_id = ? AND caller = ? \
+            SELECT rowid FROM recordings WHERE campaign_id = ? AND caller = ?{range} \
             UNION ALL \
             SELECT rowid FROM recordings WHERE campaign_id = ? \
-            AND agent_id = (SELECT id FROM agents WHERE number = ?))",
-        params![campaign_id, key, campaign_id, key].to_vec(),
-        page,
-    )
+            AND agent_id = (SELECT id FROM agents WHERE number = ?){range})"
+    );
+    let mut values = params![campaign_id, key].to_vec();
+    values.extend(range_values.iter().cloned());
+    values.extend(params![campaign_id, key]);
+    values.extend(range_values);
+    page_of(db, campaign_id, &filter, values, page)
 }
 
 fn page_of(
@@ -218,4 +260,41 @@ pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
         "DELETE FROM recordings WHERE campaign_id = ? AND cid = ?",
         &params![campaign_id, cid],
     )
+}
+
+/// What one purge did: how many expired recordings it deleted, and how many are left.
+#[derive(Serialize, Debug, PartialEq)]
+pub struct Purged {
+    pub deleted: usize,
+    pub remaining: i64,
+}
+
+/// Delete at most `batch` recordings of the campaign that ended more than `retention_days`
+/// days ago (a recording without an end is kept), oldest first, by the
+/// `recordings_campaign_end` index, so a purge costs its batch, not the campaign's size.
+/// Runs in the caller's transaction.
+pub fn purge(
+    db: &Db,
+    campaign_id: i64,
+    retention_days: i64,
+    batch: i64,
+) -> Result<Purged, ApiError> {
+    let Some(cutoff) = dates::days_ago(retention_days) else {
+        return Ok(Purged {
+            deleted: 0,
+            remaining: 0,
+        });
+    };
+    let deleted = db
+        .query(
+            "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
+             WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) RETURNING cid",
+            &params![campaign_id, cutoff, batch],
+        )?
+        .len();
+    let remaining = db.count(
+        "SELECT COUNT(*) FROM recordings WHERE campaign_id = ? AND end_time < ?",
+        &params![campaign_id, cutoff],
+    )?;
+    Ok(Purged { deleted, remaining })
 }

@@ -74,6 +74,15 @@ pub fn now() -> String {
     format(Utc::now().naive_utc())
 }
 
+/// `days` days before now, in the stored form; `None` when that is before year 0 (nothing
+/// is that old).
+pub fn days_ago(days: i64) -> Option<String> {
+    let then = Utc::now()
+        .naive_utc()
+        .checked_sub_signed(chrono::Duration::try_days(days)?)?;
+    (then.year() >= 0).then(|| format(then))
+}
+
 /// Today at 00:00:00, in the stored form.
 pub fn today_midnight() -> String {
     format(
@@ -129,6 +138,13 @@ mod tests {
         ] {
             assert_eq!(normalise(input), None, "{input}");
         }
+    }
+
+    #[test]
+    fn days_ago_stays_in_range() {
+        assert!(days_ago(1).unwrap() < now());
+        assert_eq!(days_ago(i64::MAX), None);
+        assert_eq!(days_ago(10_000_000), None);
     }
 
     #[test]

@@ -69,6 +69,11 @@ pub fn flag(value: &str) -> bool {
     parse_flag(value).is_some()
 }
 
+/// A date in one of API.md's forms (`2013-05-28`, `2013-05-28 16:05:59`, ISO 8601, RFC 2822).
+pub fn date(value: &str) -> bool {
+    crate::dates::parse(value).is_some()
+}
+
 pub fn parse_flag(value: &str) -> Option<bool> {
     crate::body::boolean(&serde_json::Value::String(value.to_string()))
 }

@@ -447,6 +447,8 @@ struct Targets {
     queue: i64,
     search_campaign: i64,
     search_key: String,
+    /// `from` and `until` of a week from the search campaign's start (all its recordings).
+    week: (String, String),
 }
 
 impl Targets {
@@ -463,10 +465,16 @@ impl Targets {
             [],
             |r| Ok((r.get(0)?, r.get(1)?)),
         )?;
+        let week = conn.query_row(
+            "SELECT date(start_date), date(start_date, '+7 days') FROM recording_campaigns WHERE id = ?",
+            [search_campaign],
+            |r| Ok((r.get(0)?, r.get(1)?)),
+        )?;
         Ok(Self {
             queue,
             search_campaign,
             search_key,
+            week,
         })
     }
 
@@ -480,11 +488,16 @@ impl Targets {
             self.search_campaign, self.search_key
         );
         let recordings = format!("/1.0/recording_campaigns/{}/", self.search_campaign);
+        let week = format!(
+            "{recordings}?from={}&until={}&_page=1&_pagesize=20",
+            self.week.0, self.week.1
+        );
         vec![
             Endpoint::get("GET /1.0/users/<id>", "\"/1.0/users/\" .. math.random(1, 10000)", "/1.0/users/5000"),
             Endpoint::fixed("/1.0/users/?_page=100&_pagesize=50", false),
             Endpoint::fixed(&hook, true),
             Endpoint::fixed(&search, true),
+            Endpoint::fixed(&week, true),
             Endpoint {
                 label: format!("POST {recordings} (new cids)"),
                 method: "POST",

@@ -350,3 +350,182 @@ fn the_hook_query_and_the_search_use_indexes() {
         }
     }
 }
+
+/// `from` (inclusive) and `until` (exclusive) on `start_time`, on the list and the search, in
+/// any of API.md's date forms.
+#[test]
+fn time_ranges() {
+    let t = Setup::new();
+    for (cid, start, caller) in [
+        ("a", "2013-05-27 23:59:59", "555"),
+        ("b", "2013-05-28 00:00:00", "555"),
+        ("c", "2013-05-28 12:00:00", "666"),
+        ("d", "2013-05-29 00:00:00", "555"),
+    ] {
+        t.add(json!({"cid": cid, "agent_no": "2123", "caller": caller, "start_time": start}));
+    }
+    t.add(json!({"cid": "no-start", "agent_no": "2123", "caller": "555"}));
+    let day = "from=2013-05-28&until=2013-05-29";
+    assert_eq!(
+        t.cids(&format!("?{day}")),
+        (2, vec!["b".into(), "c".into()])
+    );
+    assert_eq!(t.cids("?from=2013-05-28T12:00:00Z").1, vec!["c", "d"]);
+    assert_eq!(
+        t.cids("?until=Tue,%2028%20May%202013%2012:00:00").1,
+        vec!["a", "b"]
+    );
+    assert_eq!(t.cids(&format!("?caller=555&{day}")).1, vec!["b"]);
+    assert_eq!(
+        t.cids(&format!("?{day}&_page=2&_pagesize=1")),
+        (2, vec!["c".into()])
+    );
+
+    let search = |query: &str| {
+        let v =
+            t.s.get(&format!(
+                "/1.0/recording_campaigns/{}/search?{query}",
+                t.campaign
+            ))
+            .json();
+        let cids: Vec<String> = v["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|r| r["cid"].as_str().unwrap().to_string())
+            .collect();
+        (v["total"].as_i64().unwrap(), cids)
+    };
+    assert_eq!(search(&format!("key=555&{day}")), (1, vec!["b".into()]));
+    assert_eq!(search(&format!("key=2123&{day}")).1, vec!["b", "c"]);
+    assert_eq!(search("key=555&from=2013-05-28").1, vec!["b", "d"]);
+    assert_eq!(search(day).1, vec!["b", "c"]);
+
+    for (query, bad) in [
+        ("from=yesterday", "from"),
+        ("until=2013-02-30", "until"),
+        ("from=x&until=y", "from, until"),
+    ] {
+        t.s.get(&format!("{}?{query}", t.path()))
+            .expect_error(400, &[&format!("Incorrect parameters sent: {bad}")]);
+        t.s.get(&format!(
+            "/1.0/recording_campaigns/{}/search?key=555&{query}",
+            t.campaign
+        ))
+        .expect_error(400, &[&format!("Incorrect parameters sent: {bad}")]);
+    }
+}
+
+#[test]
+fn a_time_range_is_an_index_search() {
+    if skipped_under_spin(
+        "reads the statements the components ran, which only the test host records",
+    ) {
+        return;
+    }
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let t = Setup::with(Server::start_with(|config| {
+        config.with_statement_log(log.clone())
+    }));
+    t.add(json!({"cid": "1", "agent_no": "2123", "caller": "555", "start_time": "2013-05-28"}));
+    let week = "from=2013-05-27&until=2013-06-03&_page=1&_pagesize=20";
+    for path in [
+        format!("{}?{week}", t.path()),
+        format!(
+            "/1.0/recording_campaigns/{}/search?key=555&{week}",
+            t.campaign
+        ),
+    ] {
+        let ranged: Vec<_> = plans(&t.s, &log, &path)
+            .into_iter()
+            .filter(|(sql, _)| sql.contains("start_time >= ?"))
+            .collect();
+        assert!(!ranged.is_empty(), "{path}: no ranged statement");
+        for (sql, plan) in ranged {
+            assert!(
+                !plan.contains("SCAN r") && !plan.contains("SCAN recordings"),
+                "a full scan in\n{sql}\n{plan}"
+            );
+            assert!(
+                plan.contains("start_time>? AND start_time<?"),
+                "{path}:\n{sql}\n{plan}"
+            );
+        }
+    }
+}
+
+/// A campaign may keep its recordings `retention_days` after they end: the expired ones go a
+/// few at a time with each recording added, and in batches on `POST .../purge`.
+#[test]
+fn retention() {
+    let t = Setup::new();
+    let campaign = format!("/1.0/recording_campaigns/{}", t.campaign);
+    // A campaign without retention shows no new key: a 2013 client sees it as before.
+    let shown = t.s.get(&campaign).json()["items"][0].clone();
+    assert!(shown.get("retention_days").is_none(), "{shown}");
+    for bad in [json!(0), json!(-3), json!("30"), json!(1.5), json!(true)] {
+        t.s.put(&campaign, &json!({"retention_days": bad}))
+            .expect_error(400, &["Incorrect parameters sent: retention_days"]);
+    }
+    let purge = format!("{campaign}/purge");
+    let r = t.s.post(&purge, &json!({}));
+    assert_eq!(r.json(), json!({"deleted": 0, "remaining": 0}));
+
+    // 25 recordings that ended long ago, 2 recent, 1 without an end.
+    for i in 0..25 {
+        t.add(json!({"cid": format!("old{i:02}"), "agent_no": "2123", "end_time": "2013-05-28 10:00:00"}));
+    }
+    let recent = chrono_like_now_minus_days(1);
+    t.add(json!({"cid": "recent1", "agent_no": "2123", "end_time": recent}));
+    t.add(json!({"cid": "no-end", "agent_no": "2123"}));
+    assert_eq!(t.cids("").0, 27);
+
+    t.s.put(&campaign, &json!({"retention_days": 30}))
+        .expect(200);
+    assert_eq!(t.s.get(&campaign).json()["items"][0]["retention_days"], 30);
+    // Each recording added takes up to 10 expired ones with it.
+    t.add(json!({"cid": "recent2", "agent_no": "2123", "end_time": recent}));
+    assert_eq!(t.cids("").0, 28 - 10);
+    let r = t.s.post(&purge, &json!({}));
+    assert_eq!(r.json(), json!({"deleted": 15, "remaining": 0}));
+    let (total, cids) = t.cids("");
+    assert_eq!(total, 3);
+    assert!(cids.iter().all(|c| !c.starts_with("old")), "{cids:?}");
+    t.s.post("/1.0/recording_campaigns/999999/purge", &json!({}))
+        .expect_empty(404);
+
+    t.s.put(&campaign, &json!({"retention_days": null}))
+        .expect(200);
+    let shown = t.s.get(&campaign).json()["items"][0].clone();
+    assert!(shown.get("retention_days").is_none(), "{shown}");
+}
+
+/// Yesterday, in the stored form, from the test's own clock.
+fn chrono_like_now_minus_days(days: u64) -> String {
+    let secs = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+        - days * 86_400;
+    let (d, s) = (secs / 86_400, secs % 86_400);
+    let (y, m, day) = civil_from_days(d as i64);
+    format!(
+        "{y:04}-{m:02}-{day:02} {:02}:{:02}:{:02}",
+        s / 3600,
+        s / 60 % 60,
+        s % 60
+    )
+}
+
+/// Days since 1970-01-01 to a calendar date (H. Hinnant's algorithm).
+fn civil_from_days(z: i64) -> (i64, u32, u32) {
+    let z = z + 719_468;
+    let era = z.div_euclid(146_097);
+    let doe = z.rem_euclid(146_097);
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let d = (doy - (153 * mp + 2) / 5 + 1) as u32;
+    let m = if mp < 10 { mp + 3 } else { mp - 9 } as u32;
+    (yoe + era * 400 + i64::from(m <= 2), m, d)
+}
