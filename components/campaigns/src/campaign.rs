@@ -202,7 +202,7 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
         end_date: today,
         ..Campaign::default()
     };
-    let mut campaign = with_changes(&blank, changes)?;
+    let mut campaign = body::apply(&blank, changes)?;
     db.transaction(|| {
         validate(db, &mut campaign, None)?;
         db.insert(
@@ -216,7 +216,7 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
 /// Apply the keys sent over `before` and store the result, if it passes validation; the
 /// version grows when a column changes. Runs in the caller's transaction.
 pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiError> {
-    let mut campaign = with_changes(before, changes)?;
+    let mut campaign = body::apply(before, changes)?;
     validate(db, &mut campaign, Some(before.id))?;
     let values = columns(&campaign);
     let mut params = values.to_vec();
@@ -304,14 +304,4 @@ fn columns(c: &Campaign) -> [SqlValue; 7] {
         c.end_date,
         c.retention_days,
     ]
-}
-
-/// `campaign` with the checked keys of a body over it. `retention_days` is set by hand: a
-/// campaign without it does not show the key, so `body::apply` would not see it.
-fn with_changes(campaign: &Campaign, changes: &Changes) -> Result<Campaign, ApiError> {
-    let mut after = body::apply(campaign, changes)?;
-    if let Some(days) = changes.get("retention_days") {
-        after.retention_days = days.as_i64();
-    }
-    Ok(after)
 }

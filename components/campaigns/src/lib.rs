@@ -96,15 +96,13 @@ fn list_campaigns(req: &Request) -> Result<Reply, ApiError> {
 /// `If-None-Match` names it.
 fn get_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let found = campaign::get(&Db::open()?, campaign_id)?.ok_or(ApiError::NotFound)?;
-    if let Some(not_modified) = conditional::not_modified(req, found.version) {
-        return Ok(not_modified);
-    }
-    let etag = conditional::etag(found.version);
-    Ok(Reply::ok(&List {
-        total: 1,
-        items: vec![found],
-    })
-    .with_header("etag", etag))
+    let version = found.version;
+    Ok(conditional::read(req, version, || {
+        Reply::ok(&List {
+            total: 1,
+            items: vec![found],
+        })
+    }))
 }
 
 /// 201, the new id as a JSON integer, and `Location`.
@@ -140,9 +138,7 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     db.transaction(|| {
-        let found = campaign::get(&db, campaign_id)?;
-        conditional::check_if_match(req, found.as_ref().map(|c| c.version))?;
-        found.ok_or(ApiError::NotFound)?;
+        conditional::existing(req, campaign::get(&db, campaign_id)?, |c| c.version)?;
         campaign::delete(&db, campaign_id)
     })?;
     Ok(Reply::ok(&"Deleted: True"))
@@ -244,19 +240,14 @@ fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
 /// 304 when `If-None-Match` names it.
 fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let found = recording::get(&Db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
-    if let Some(not_modified) = conditional::not_modified(req, found.version) {
-        return Ok(not_modified);
-    }
-    Ok(Reply::ok(&found).with_header("etag", conditional::etag(found.version)))
+    Ok(conditional::read(req, found.version, || Reply::ok(&found)))
 }
 
 /// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction.
 fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     db.transaction(|| {
-        let found = recording::get(&db, campaign_id, cid)?;
-        conditional::check_if_match(req, found.as_ref().map(|r| r.version))?;
-        found.ok_or(ApiError::NotFound)?;
+        conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
         recording::delete(&db, campaign_id, cid)
     })?;
     Ok(Reply::ok(&"Deleted: True"))

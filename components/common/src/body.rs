@@ -97,7 +97,8 @@ pub fn require(body: &Map<String, Value>, required: &[&str]) -> Result<(), ApiEr
     }
 }
 
-/// `resource` with the checked keys of a body written over it: only the keys sent change.
+/// `resource` with the checked keys of a body written over it: only the keys sent change,
+/// those a resource shows only when set (a campaign's `retention_days`) included.
 pub fn apply<T: Serialize + DeserializeOwned>(
     resource: &T,
     changes: &Map<String, Value>,
@@ -107,9 +108,7 @@ pub fn apply<T: Serialize + DeserializeOwned>(
         return Err(ApiError::internal("a resource is not a JSON object"));
     };
     for (k, v) in changes {
-        if map.contains_key(k) {
-            map.insert(k.clone(), v.clone());
-        }
+        map.insert(k.clone(), v.clone());
     }
     // `check` has made every value fit its field, so this cannot fail on a client's input.
     serde_json::from_value(value).map_err(ApiError::internal)

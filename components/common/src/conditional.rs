@@ -30,11 +30,21 @@ pub fn check_if_match(req: &Request, current: Option<i64>) -> Result<(), ApiErro
     }
 }
 
-/// `If-None-Match` on a read: `Some(304)` (with the tag) when the client's copy is current.
-pub fn not_modified(req: &Request, version: i64) -> Option<Reply> {
+/// The resource a write is about, found or not: `If-Match` first (412), then 404.
+pub fn existing<T>(req: &Request, found: Option<T>, version: fn(&T) -> i64) -> Result<T, ApiError> {
+    check_if_match(req, found.as_ref().map(version))?;
+    found.ok_or(ApiError::NotFound)
+}
+
+/// A read of a resource at `version`: 304 with its tag when `If-None-Match` names the current
+/// tag, else `reply` with its `ETag`.
+pub fn read(req: &Request, version: i64, reply: impl FnOnce() -> Reply) -> Reply {
     let tag = etag(version);
-    let header = req.header("if-none-match")?;
-    listed(header, &tag, Comparison::Weak).then(|| Reply::empty(304).with_header("etag", tag))
+    let current = req
+        .header("if-none-match")
+        .is_some_and(|header| listed(header, &tag, Comparison::Weak));
+    let reply = if current { Reply::empty(304) } else { reply() };
+    reply.with_header("etag", tag)
 }
 
 #[derive(Clone, Copy, PartialEq)]

@@ -135,10 +135,9 @@ fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
 /// 200 with the resource and its `ETag`; 304 when `If-None-Match` names the current tag.
 fn get<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let resource = R::get(&Db::open()?, item)?.ok_or(ApiError::NotFound)?;
-    if let Some(not_modified) = conditional::not_modified(req, resource.version()) {
-        return Ok(not_modified);
-    }
-    Ok(Reply::ok(&resource).with_header("etag", conditional::etag(resource.version())))
+    Ok(conditional::read(req, resource.version(), || {
+        Reply::ok(&resource)
+    }))
 }
 
 /// 201 with `Location`, the created resource as stored, and its `ETag`.
@@ -167,9 +166,7 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let changes = body::check(&req.json_object()?, R::FIELDS)?;
     let db = Db::open()?;
     let version = db.transaction(|| {
-        let before = R::get(&db, item)?;
-        conditional::check_if_match(req, before.as_ref().map(Table::version))?;
-        let before = before.ok_or(ApiError::NotFound)?;
+        let before = conditional::existing(req, R::get(&db, item)?, Table::version)?;
         let after = body::apply(&before, &changes)?;
         check_unique(&db, &after, &changes, Some(item))?;
         R::check(&db, &after, &changes, Some(item))?;
@@ -185,9 +182,7 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
 fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     db.transaction(|| {
-        let resource = R::get(&db, item)?;
-        conditional::check_if_match(req, resource.as_ref().map(Table::version))?;
-        let resource = resource.ok_or(ApiError::NotFound)?;
+        let resource = conditional::existing(req, R::get(&db, item)?, Table::version)?;
         R::delete(&db, item, &resource, &req.query)
     })?;
     Ok(Reply::empty(200))

@@ -190,15 +190,8 @@ fn runtimes(
     let manifest = root.join("spin.toml");
     let floor_manifest = root.join("tests").join("floor").join("spin.toml");
     Manifest::load(&floor_manifest)?.build()?;
-    let spin = testhost::spin_up::find(root);
-    let mut runtimes = vec![("test host", TEST_HOST)];
-    match &spin {
-        Some(spin) => runtimes.push(("Spin", Runtime::Spin(spin))),
-        None => writeln!(
-            report,
-            "\n(No Spin CLI found: set `SPIN`, or put `spin` on the `PATH`, for the Spin rows.)"
-        )?,
-    }
+    let spin = spin_cli(root, report)?;
+    let runtimes = runtimes_with(spin.as_deref());
     let reads: Vec<&Endpoint> = endpoints.iter().filter(|e| e.method == "GET").collect();
     let by_id = reads[0];
     let user = |i: usize| format!("/1.0/users/{}", 1 + (i * 7919) % 10_000);
@@ -278,15 +271,8 @@ fn runtimes(
 /// busy by another process; then every acknowledged write looked up in the database.
 fn overload(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
     let manifest = root.join("spin.toml");
-    let spin = testhost::spin_up::find(root);
-    let mut runtimes = vec![("test host", TEST_HOST)];
-    match &spin {
-        Some(spin) => runtimes.push(("Spin", Runtime::Spin(spin))),
-        None => writeln!(
-            report,
-            "\n(No Spin CLI found: set `SPIN`, or put `spin` on the `PATH`, for the Spin rows.)"
-        )?,
-    }
+    let spin = spin_cli(root, report)?;
+    let runtimes = runtimes_with(spin.as_deref());
     writeln!(
         report,
         "\n**Overload.** {} clients, each on its own keep-alive connection, posting users one \
@@ -564,6 +550,25 @@ fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>
 enum Runtime<'a> {
     TestHost(&'static str),
     Spin(&'a Path),
+}
+
+/// The Spin CLI for the Spin rows, or a line in the report saying there are none.
+fn spin_cli(root: &Path, report: &mut String) -> Result<Option<PathBuf>> {
+    let spin = testhost::spin_up::find(root);
+    if spin.is_none() {
+        writeln!(
+            report,
+            "\n(No Spin CLI found: set `SPIN`, or put `spin` on the `PATH`, for the Spin rows.)"
+        )?;
+    }
+    Ok(spin)
+}
+
+/// The runtimes a section runs under: the test host, and Spin when there is one.
+fn runtimes_with(spin: Option<&Path>) -> Vec<(&'static str, Runtime<'_>)> {
+    let mut runtimes = vec![("test host", TEST_HOST)];
+    runtimes.extend(spin.map(|spin| ("Spin", Runtime::Spin(spin))));
+    runtimes
 }
 
 /// The test host as Spin opens connections: a new one for every request.

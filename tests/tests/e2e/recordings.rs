@@ -44,7 +44,12 @@ impl Setup {
     }
 
     fn cids(&self, query: &str) -> (i64, Vec<String>) {
-        let v = self.s.get(&format!("{}{query}", self.path())).json();
+        self.cids_at(&format!("{}{query}", self.path()))
+    }
+
+    /// The `total` and the cids of a page of recordings at `path`.
+    fn cids_at(&self, path: &str) -> (i64, Vec<String>) {
+        let v = self.s.get(path).json();
         let cids = v["items"]
             .as_array()
             .unwrap()
@@ -382,19 +387,10 @@ fn time_ranges() {
     );
 
     let search = |query: &str| {
-        let v =
-            t.s.get(&format!(
-                "/1.0/recording_campaigns/{}/search?{query}",
-                t.campaign
-            ))
-            .json();
-        let cids: Vec<String> = v["items"]
-            .as_array()
-            .unwrap()
-            .iter()
-            .map(|r| r["cid"].as_str().unwrap().to_string())
-            .collect();
-        (v["total"].as_i64().unwrap(), cids)
+        t.cids_at(&format!(
+            "/1.0/recording_campaigns/{}/search?{query}",
+            t.campaign
+        ))
     };
     assert_eq!(search(&format!("key=555&{day}")), (1, vec!["b".into()]));
     assert_eq!(search(&format!("key=2123&{day}")).1, vec!["b", "c"]);
