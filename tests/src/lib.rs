@@ -6,6 +6,7 @@
 pub mod app;
 pub mod manifest;
 pub mod routes;
+pub mod runtime_config;
 pub mod spin;
 pub mod spin_up;
 

@@ -4,12 +4,17 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
+use testhost::runtime_config::RuntimeConfig;
 use testhost::spin::Connections;
 use testhost::{App, Manifest};
 
 const USAGE: &str = "usage:
   testhost build [--from spin.toml]
   testhost up [--from spin.toml] [--listen 127.0.0.1:3000] [--db PATH] [--sqlite-connections new|reuse]
+              [--runtime-config-file PATH] [--log-dir DIR]
+
+  --runtime-config-file, --log-dir: as `spin up` takes them (the file's `[sqlite_database.default]`
+  and `[key_value_store.<label>]`, type \"spin\"); `--db` wins over the file's database.
 
   --sqlite-connections: `new` (the default) opens a connection for every `open`, as Spin does;
   `reuse` hands idle connections to the next requests (faster; for benchmarks).";
@@ -21,6 +26,8 @@ fn main() -> Result<()> {
     let mut listen: SocketAddr = "127.0.0.1:3000".parse()?;
     let mut db: Option<PathBuf> = None;
     let mut connections = Connections::New;
+    let mut runtime_config: Option<PathBuf> = None;
+    let mut log_dir: Option<PathBuf> = None;
     while let Some(flag) = args.next() {
         let mut value = || {
             args.next()
@@ -30,6 +37,8 @@ fn main() -> Result<()> {
             "--from" | "-f" => manifest = value()?.into(),
             "--listen" => listen = value()?.parse().context("--listen wants ADDRESS:PORT")?,
             "--db" => db = Some(value()?.into()),
+            "--runtime-config-file" => runtime_config = Some(value()?.into()),
+            "--log-dir" => log_dir = Some(value()?.into()),
             "--sqlite-connections" => {
                 connections = match value()?.as_str() {
                     "new" => Connections::New,
@@ -42,29 +51,37 @@ fn main() -> Result<()> {
     }
     match command.as_str() {
         "build" => Manifest::load(&manifest)?.build(),
-        "up" => up(&manifest, listen, db, connections),
+        "up" => {
+            let mut app = App::load(&manifest)?.with_connections(connections);
+            if let Some(path) = runtime_config {
+                let config = RuntimeConfig::load(&path)?;
+                if let Some(database) = config.database {
+                    app = app.with_database(&database)?;
+                }
+                for (label, path) in &config.key_value_stores {
+                    app = app.with_key_value_store(label, path);
+                }
+            }
+            if let Some(dir) = log_dir {
+                app = app.with_log_dir(&dir)?;
+            }
+            if let Some(db) = db {
+                app = app.with_database(&db)?;
+            }
+            up(app, listen)
+        }
         _ => bail!("{USAGE}"),
     }
 }
 
 #[tokio::main]
-async fn up(
-    manifest: &std::path::Path,
-    listen: SocketAddr,
-    db: Option<PathBuf>,
-    connections: Connections,
-) -> Result<()> {
-    let app = App::load(manifest)?.with_connections(connections);
-    let db = db.unwrap_or_else(|| app.database().to_path_buf());
-    let app = app.with_database(&db)?;
+async fn up(app: App, listen: SocketAddr) -> Result<()> {
     let listener = tokio::net::TcpListener::bind(listen)
         .await
         .with_context(|| format!("cannot listen on {listen}"))?;
-    println!(
-        "Serving http://{} (database {})",
-        listener.local_addr()?,
-        app.database().display()
-    );
+    // The line `spin up` prints, which scripts (and tests/src/spin_up.rs) wait for.
+    println!("Serving http://{}", listener.local_addr()?);
+    println!("Database: {}", app.database().display());
     tokio::select! {
         r = testhost::serve(app, listener) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),

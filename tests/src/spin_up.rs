@@ -150,6 +150,18 @@ impl Running {
     pub fn pid(&self) -> u32 {
         self.child.id()
     }
+
+    /// Kill it at once (SIGKILL to the group), as a crash or a power cut would, mid-request
+    /// if one is running; return once it is gone.
+    pub fn kill(mut self) {
+        let group = -(self.child.id() as i32);
+        // SAFETY: as in `drop`.
+        unsafe { libc::kill(group, libc::SIGKILL) };
+        let _ = self.child.wait();
+        while unsafe { libc::kill(group, 0) } == 0 {
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
 }
 
 impl Drop for Running {

@@ -10,16 +10,20 @@
 //! | `/5/search`, `/5/search/` | search its recordings | | | delete recording `search` |
 //! | `/5/purge`, `/5/purge/` | recording `purge` | delete expired recordings | | delete recording `purge` |
 //! | `/5/<cid>` | recording `<cid>` | | | delete recording `<cid>` |
+//! | `/5/<cid>/audio` | its audio (and `HEAD`) | | upload its audio | delete its audio |
 
+mod audio;
 mod campaign;
 mod recording;
 
 use common::{
     body, conditional,
     db::Db,
-    http::{action, id, Action, Request},
+    http::{action, id, media, Action, Body, Request},
+    negotiation,
     pagination::Pagination,
     query::{any, date, decode_path},
+    range::{self, Ranged},
     ApiError, List, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
@@ -82,6 +86,15 @@ fn route(req: &Request) -> Result<Action, ApiError> {
             return Err(ApiError::MethodNotAllowed("GET, POST, DELETE"))
         }
         ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("GET, DELETE")),
+        ([c, cid, "audio"] | [c, cid, "audio", ""], method) => {
+            let (c, cid) = (id(c)?, decode_path(cid));
+            match method {
+                Get | Head => media(move |req, _| get_audio(req, c, &cid)),
+                Put => media(move |req, body| put_audio(req, body, c, &cid)),
+                Delete => action(move |_| delete_audio(c, &cid)),
+                _ => return Err(ApiError::MethodNotAllowed("GET, HEAD, PUT, DELETE")),
+            }
+        }
         _ => return Err(ApiError::NotFound),
     })
 }
@@ -115,12 +128,18 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
     Ok(Reply::json(201, &created).with_location(location))
 }
 
-/// 200 `"Updated: <id>"` and the new `ETag`. 404 before anything else is looked at (412
-/// with `If-Match`, which nothing matches then); then the body (400), then `If-Match` (412).
+/// 200 `"Updated: <id>"` and the new `ETag`. 404 before anything else is looked at (with
+/// `If-Match`, which nothing matches then: the body, 400, then 412); then the body (400), then
+/// `If-Match` (412).
 fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     let version = db.transaction(|| {
         let Some(before) = campaign::get(&db, campaign_id)? else {
+            // With `If-Match` (which nothing matches), 412; the body first, as for a
+            // campaign that exists.
+            if req.header("if-match").is_some() {
+                body::check(&req.json_object()?, campaign::FIELDS)?;
+            }
             conditional::check_if_match(req, None)?;
             return Err(ApiError::NotFound);
         };
@@ -205,18 +224,19 @@ const PURGE_BATCH: i64 = 1000;
 /// retention loses a few expired recordings in the same transaction.
 fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    db.transaction(|| {
+    let purged = db.transaction(|| {
         let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
         let sent = req.json_object()?;
         let changes = body::check(&sent, recording::FIELDS)?;
         body::require(&sent, &["cid"])?;
         let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
         recording::add(&db, campaign_id, new)?;
-        if let Some(days) = campaign.retention_days {
-            recording::purge(&db, campaign_id, days, PURGE_ON_ADD)?;
+        match campaign.retention_days {
+            Some(days) => recording::purge(&db, campaign_id, days, PURGE_ON_ADD),
+            None => Ok(recording::Purged::default()),
         }
-        Ok(())
     })?;
+    audio::remove(&db, &purged.leftovers);
     Ok(Reply::json(201, &"Added: True"))
 }
 
@@ -227,12 +247,10 @@ fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
         let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
         match campaign.retention_days {
             Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH),
-            None => Ok(recording::Purged {
-                deleted: 0,
-                remaining: 0,
-            }),
+            None => Ok(recording::Purged::default()),
         }
     })?;
+    audio::remove(&db, &purged.leftovers);
     Ok(Reply::ok(&purged))
 }
 
@@ -243,12 +261,83 @@ fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, Ap
     Ok(conditional::read(req, found.version, || Reply::ok(&found)))
 }
 
-/// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction.
+/// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction. Its audio goes too.
 fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    db.transaction(|| {
-        conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
-        recording::delete(&db, campaign_id, cid)
+    let leftovers = db.transaction(|| {
+        let existing =
+            conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
+        recording::delete(&db, &existing)
     })?;
+    audio::remove(&db, &leftovers);
+    Ok(Reply::ok(&"Deleted: True"))
+}
+
+/// 201 the first time, 200 when it replaces, `{"content_type", "bytes", "sha256"}`. 415 for a
+/// type that is not `audio/*`; 413 past `audio_max_bytes` (at once when `Content-Length`
+/// says so), and nothing changes; 404 when the recording does not exist.
+fn put_audio(
+    req: &Request,
+    mut body: Body,
+    campaign_id: i64,
+    cid: &str,
+) -> Result<Reply, ApiError> {
+    let content_type = req
+        .header("content-type")
+        .map(negotiation::media_type)
+        .filter(|t| {
+            t.strip_prefix("audio/")
+                .is_some_and(|s| !s.is_empty() && s != "*")
+        })
+        .ok_or(ApiError::UnsupportedMediaType)?;
+    negotiation::check_accept(req.header("accept"), negotiation::JSON)?;
+    let max = audio::max_bytes();
+    let announced = req
+        .header("content-length")
+        .and_then(|n| n.trim().parse::<u64>().ok());
+    if announced.is_some_and(|n| n > max) {
+        return Err(ApiError::PayloadTooLarge);
+    }
+    let upload = audio::upload(&Db::open()?, campaign_id, cid, content_type, &mut body, max)?;
+    let status = if upload.replaced { 200 } else { 201 };
+    Ok(Reply::json(status, &upload.audio))
+}
+
+/// The audio, whole (200) or one range of it (206, `Range: bytes=...`; 416 when no byte of it
+/// exists), with its `ETag` (its SHA-256) and `Accept-Ranges`; 304 when `If-None-Match` names
+/// it; 406 when `Accept` does not allow its type; 404 when there is none. `HEAD`: the same
+/// head, no body.
+fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
+    let found = recording::get(&Db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    let audio = found.audio.ok_or(ApiError::NotFound)?;
+    if !negotiation::accepts(req.header("accept"), &audio.content_type) {
+        return Err(ApiError::NotAcceptable);
+    }
+    let tag = format!("\"{}\"", audio.sha256);
+    if conditional::none_match_fails(req, &tag) {
+        return Ok(Reply::empty(304)
+            .with_header("etag", tag)
+            .with_header("accept-ranges", "bytes"));
+    }
+    let (status, first, length) = match range::parse(req.header("range"), audio.bytes) {
+        Ranged::Whole => (200, 0, audio.bytes),
+        Ranged::Part { first, last } => (206, first, last - first + 1),
+        Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(audio.bytes)),
+    };
+    let mut reply = Reply::streamed(status, audio::stream(&audio, first, length)?)
+        .with_header("content-type", audio.content_type.clone())
+        .with_header("etag", tag)
+        .with_header("accept-ranges", "bytes");
+    if status == 206 {
+        let last = first + length - 1;
+        let range = format!("bytes {first}-{last}/{}", audio.bytes);
+        reply = reply.with_header("content-range", range);
+    }
+    Ok(reply)
+}
+
+/// 200 `"Deleted: True"`, or 404 when the recording has no audio.
+fn delete_audio(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
+    audio::delete(&Db::open()?, campaign_id, cid)?;
     Ok(Reply::ok(&"Deleted: True"))
 }

@@ -10,6 +10,8 @@ use common::{
 use serde::{Deserialize, Serialize};
 use serde_json::Value;
 
+use crate::audio::{self, Leftover};
+
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Recording {
     pub cid: String,
@@ -22,9 +24,25 @@ pub struct Recording {
     pub filename: Option<String>,
     pub start_time: Option<String>,
     pub end_time: Option<String>,
+    /// Its audio, once uploaded (beyond the 2013 API). Without audio the key is left out,
+    /// so that a recording looks to an old client exactly as it did in 2013.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub audio: Option<Audio>,
     /// The row's version, for its `ETag`; not part of the representation.
     #[serde(skip)]
     pub version: i64,
+}
+
+/// A recording's audio, as its recording shows it: `{"content_type", "bytes", "sha256"}`.
+#[derive(Serialize, Debug, Clone, PartialEq)]
+pub struct Audio {
+    pub content_type: String,
+    pub bytes: u64,
+    /// Hex, lower case.
+    pub sha256: String,
+    /// Where its chunks are in the key-value store ([`crate::audio`]); not shown.
+    #[serde(skip)]
+    pub generation: String,
 }
 
 /// A recording as a client posts it: the agent by number (or id), dates in any accepted form.
@@ -65,7 +83,8 @@ fn agent_number(value: &Value) -> Option<Value> {
 }
 
 const COLUMNS: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
-    r.callee, r.client_id, r.filename, r.start_time, r.end_time, r.version";
+    r.callee, r.client_id, r.filename, r.start_time, r.end_time, r.version, \
+    r.audio_content_type, r.audio_bytes, r.audio_sha256, r.audio_generation";
 const FROM: &str = " FROM recordings r JOIN agents a ON a.id = r.agent_id";
 
 /// List order: start time, then cid.
@@ -83,6 +102,15 @@ fn read(row: &Row) -> Result<Recording, ApiError> {
         filename: row.opt_text("filename")?,
         start_time: row.opt_text("start_time")?,
         end_time: row.opt_text("end_time")?,
+        audio: match row.opt_text("audio_generation")? {
+            None => None,
+            Some(generation) => Some(Audio {
+                content_type: row.text("audio_content_type")?,
+                bytes: u64::try_from(row.int("audio_bytes")?).unwrap_or(0),
+                sha256: row.text("audio_sha256")?,
+                generation,
+            }),
+        },
         version: row.int("version")?,
     })
 }
@@ -254,19 +282,51 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
     )
 }
 
-/// Delete an existing recording. Runs in the caller's transaction.
-pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
+/// Delete an existing recording; its audio, if any, becomes a leftover ([`audio::let_go`]),
+/// whose chunks the caller removes once the transaction has committed. Runs in the caller's
+/// transaction.
+pub fn delete(db: &Db, existing: &Recording) -> Result<Vec<Leftover>, ApiError> {
     db.execute(
         "DELETE FROM recordings WHERE campaign_id = ? AND cid = ?",
-        &params![campaign_id, cid],
+        &params![existing.campaign_id, existing.cid],
+    )?;
+    let leftovers = existing
+        .audio
+        .as_ref()
+        .map(|a| audio::let_go(db, &existing.cid, &a.generation, a.bytes));
+    leftovers.into_iter().collect()
+}
+
+/// Set (or, with `None`, remove) a recording's audio; its version moves on. Runs in the
+/// caller's transaction.
+pub fn set_audio(
+    db: &Db,
+    campaign_id: i64,
+    cid: &str,
+    audio: Option<&Audio>,
+) -> Result<(), ApiError> {
+    db.execute(
+        "UPDATE recordings SET audio_content_type = ?, audio_bytes = ?, audio_sha256 = ?, \
+         audio_generation = ?, version = version + 1 WHERE campaign_id = ? AND cid = ?",
+        &params![
+            audio.map(|a| a.content_type.as_str()),
+            audio.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)),
+            audio.map(|a| a.sha256.as_str()),
+            audio.map(|a| a.generation.as_str()),
+            campaign_id,
+            cid,
+        ],
     )
 }
 
 /// What one purge did: how many expired recordings it deleted, and how many are left.
-#[derive(Serialize, Debug, PartialEq)]
+#[derive(Serialize, Debug, PartialEq, Default)]
 pub struct Purged {
     pub deleted: usize,
     pub remaining: i64,
+    /// The audio of the deleted recordings, for the caller to remove after the commit.
+    #[serde(skip)]
+    pub leftovers: Vec<Leftover>,
 }
 
 /// Delete at most `batch` recordings of the campaign that ended more than `retention_days`
@@ -280,21 +340,31 @@ pub fn purge(
     batch: i64,
 ) -> Result<Purged, ApiError> {
     let Some(cutoff) = dates::days_ago(retention_days) else {
-        return Ok(Purged {
-            deleted: 0,
-            remaining: 0,
-        });
+        return Ok(Purged::default());
     };
-    let deleted = db
-        .query(
-            "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
-             WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) RETURNING cid",
-            &params![campaign_id, cutoff, batch],
-        )?
-        .len();
+    let deleted = db.query(
+        "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
+         WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) \
+         RETURNING cid, audio_content_type, audio_bytes, audio_sha256, audio_generation",
+        &params![campaign_id, cutoff, batch],
+    )?;
+    let mut leftovers = Vec::new();
+    for row in deleted.iter() {
+        if let (Some(generation), Some(bytes)) = (
+            row.opt_text("audio_generation")?,
+            row.opt_int("audio_bytes")?,
+        ) {
+            let bytes = u64::try_from(bytes).unwrap_or(0);
+            leftovers.push(audio::let_go(db, &row.text("cid")?, &generation, bytes)?);
+        }
+    }
     let remaining = db.count(
         "SELECT COUNT(*) FROM recordings WHERE campaign_id = ? AND end_time < ?",
         &params![campaign_id, cutoff],
     )?;
-    Ok(Purged { deleted, remaining })
+    Ok(Purged {
+        deleted: deleted.len(),
+        remaining,
+        leftovers,
+    })
 }

@@ -40,11 +40,18 @@ pub fn existing<T>(req: &Request, found: Option<T>, version: fn(&T) -> i64) -> R
 /// tag, else `reply` with its `ETag`.
 pub fn read(req: &Request, version: i64, reply: impl FnOnce() -> Reply) -> Reply {
     let tag = etag(version);
-    let current = req
-        .header("if-none-match")
-        .is_some_and(|header| listed(header, &tag, Comparison::Weak));
-    let reply = if current { Reply::empty(304) } else { reply() };
+    let reply = if none_match_fails(req, &tag) {
+        Reply::empty(304)
+    } else {
+        reply()
+    };
     reply.with_header("etag", tag)
+}
+
+/// Whether `If-None-Match` names `tag` (weak comparison): the client has it already, 304.
+pub fn none_match_fails(req: &Request, tag: &str) -> bool {
+    req.header("if-none-match")
+        .is_some_and(|header| listed(header, tag, Comparison::Weak))
 }
 
 #[derive(Clone, Copy, PartialEq)]

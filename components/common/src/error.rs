@@ -17,12 +17,16 @@ pub enum ApiError {
     MethodNotAllowed(&'static str),
     /// 406, empty body.
     NotAcceptable,
+    /// 409 with a list of messages: another request changed what this one was changing.
+    Conflict(Vec<String>),
     /// 412 with a list of messages.
     PreconditionFailed(Vec<String>),
     /// 413, empty body.
     PayloadTooLarge,
     /// 415, empty body.
     UnsupportedMediaType,
+    /// 416, empty body, `Content-Range: bytes */<length>`: no byte of the asked range exists.
+    RangeNotSatisfiable(u64),
     /// 500: a fault of ours, never of the client. The detail is logged, not sent.
     Internal(String),
     /// 503 with `Retry-After` and `["Service busy, try again"]`: the database could not be
@@ -80,9 +84,11 @@ impl ApiError {
             Self::NotFound => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::NotAcceptable => 406,
+            Self::Conflict(_) => 409,
             Self::PreconditionFailed(_) => 412,
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
+            Self::RangeNotSatisfiable(_) => 416,
             Self::Internal(_) => 500,
             Self::ServiceUnavailable(_) => 503,
         }
@@ -91,7 +97,9 @@ impl ApiError {
     /// The messages the body carries, if it carries any.
     pub fn messages(&self) -> Option<Vec<String>> {
         match self {
-            Self::BadRequest(m) | Self::PreconditionFailed(m) => Some(m.clone()),
+            Self::BadRequest(m) | Self::Conflict(m) | Self::PreconditionFailed(m) => {
+                Some(m.clone())
+            }
             Self::Internal(_) => Some(vec!["Internal server error".to_string()]),
             Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
             _ => None,
@@ -118,6 +126,13 @@ impl From<spin_sdk::sqlite::Error> for ApiError {
         } else {
             Self::internal(format!("sqlite: {e:?}"))
         }
+    }
+}
+
+impl From<spin_sdk::key_value::Error> for ApiError {
+    /// The key-value store failing is ours, 500.
+    fn from(e: spin_sdk::key_value::Error) -> Self {
+        Self::internal(format!("key-value: {e:?}"))
     }
 }
 
@@ -155,6 +170,7 @@ mod tests {
             ApiError::NotAcceptable,
             ApiError::UnsupportedMediaType,
             ApiError::PayloadTooLarge,
+            ApiError::RangeNotSatisfiable(5),
         ] {
             assert!(e.messages().is_none(), "{e}");
         }

@@ -42,10 +42,39 @@ pub struct Reply {
     pub status: u16,
     pub headers: Vec<(String, String)>,
     pub body: Vec<u8>,
+    /// A body too large to hold, sent as it is produced, instead of `body`.
+    pub stream: Option<Stream>,
 }
 
-/// The work a router chose for a request, done once the request is admitted and its body read.
-pub type Action = Box<dyn FnOnce(&Request) -> Result<Reply, ApiError>>;
+/// A response body produced a piece at a time: its length, announced as `Content-Length`,
+/// and the pieces. A piece that fails cuts the response short (the client sees fewer bytes
+/// than announced); the error goes to the log.
+pub struct Stream {
+    pub length: u64,
+    pub pieces: Box<dyn Iterator<Item = Result<Vec<u8>, String>>>,
+}
+
+impl std::fmt::Debug for Stream {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "Stream of {} bytes", self.length)
+    }
+}
+
+/// The work a router chose for a request.
+pub enum Action {
+    /// A JSON resource's work, done once the request is admitted (415, 406, 401) and its body
+    /// read whole (413 past [`MAX_BODY_BYTES`]).
+    Json(JsonWork),
+    /// Media (a recording's audio): only authentication comes first; the work checks the media
+    /// types itself, reads the body as it arrives ([`Body`]) and may answer a [`Stream`].
+    Media(MediaWork),
+}
+
+/// What [`Action::Json`] does with the request, its body read.
+pub type JsonWork = Box<dyn FnOnce(&Request) -> Result<Reply, ApiError>>;
+
+/// What [`Action::Media`] does with the request and its unread body.
+pub type MediaWork = Box<dyn FnOnce(&Request, Body) -> Result<Reply, ApiError>>;
 
 /// A component's routes: from the method and path of a request (nothing checked yet, no body
 /// read) to its [`Action`], or 404 for a path it does not serve, 405 for a method the path
@@ -53,9 +82,69 @@ pub type Action = Box<dyn FnOnce(&Request) -> Result<Reply, ApiError>>;
 /// checks): a method no path takes is 405 whatever its content type.
 pub type Router = fn(&Request) -> Result<Action, ApiError>;
 
-/// An [`Action`] from a closure or a handler function.
+/// An [`Action::Json`] from a closure or a handler function.
 pub fn action(work: impl FnOnce(&Request) -> Result<Reply, ApiError> + 'static) -> Action {
-    Box::new(work)
+    Action::Json(Box::new(work))
+}
+
+/// An [`Action::Media`] from a closure or a handler function.
+pub fn media(work: impl FnOnce(&Request, Body) -> Result<Reply, ApiError> + 'static) -> Action {
+    Action::Media(Box::new(work))
+}
+
+/// A request body read as it arrives, a piece at a time, so that a large upload never sits
+/// in memory whole. Reads block the component until the client has sent something.
+pub struct Body {
+    // Declared first, so dropped first: WASI wants a body's stream gone before the body.
+    stream: Option<wasi::io::streams::InputStream>,
+    // spin-sdk re-exports no name for the body of an incoming request; its bindings have one.
+    _body: Option<spin_sdk::wit::wasi::http0_2_0::types::IncomingBody>,
+}
+
+impl Body {
+    fn of(req: IncomingRequest) -> Self {
+        let body = req.consume().ok();
+        let stream = body.as_ref().and_then(|b| b.stream().ok());
+        Self {
+            stream,
+            _body: body,
+        }
+    }
+
+    /// The next piece of the body, at most `max` bytes, or `None` at its end. A body the
+    /// client broke off is 400 `No parsable data in the request`.
+    pub fn read(&mut self, max: usize) -> Result<Option<Vec<u8>>, ApiError> {
+        use wasi::io::streams::StreamError;
+        let Some(stream) = &self.stream else {
+            return Ok(None);
+        };
+        loop {
+            match stream.blocking_read(max as u64) {
+                Ok(piece) if piece.is_empty() => continue,
+                Ok(piece) => return Ok(Some(piece)),
+                Err(StreamError::Closed) => {
+                    self.stream = None;
+                    return Ok(None);
+                }
+                Err(StreamError::LastOperationFailed(_)) => {
+                    self.stream = None;
+                    return Err(ApiError::no_parsable_data());
+                }
+            }
+        }
+    }
+
+    /// Read and drop what is left, up to `limit` bytes, so that a client still sending a body
+    /// that was refused gets the answer rather than a connection reset.
+    pub fn drain(&mut self, limit: usize) {
+        let mut seen = 0;
+        while seen < limit {
+            match self.read(64 * 1024) {
+                Ok(Some(piece)) => seen += piece.len(),
+                _ => return,
+            }
+        }
+    }
 }
 
 impl Request {
@@ -108,6 +197,7 @@ impl Reply {
                 status,
                 headers: vec![("content-type".into(), "application/json".into())],
                 body,
+                stream: None,
             },
             Err(e) => Self::from(ApiError::internal(e)),
         }
@@ -119,6 +209,7 @@ impl Reply {
             status,
             headers: vec![("content-type".into(), content_type.into())],
             body: body.as_bytes().to_vec(),
+            stream: None,
         }
     }
 
@@ -132,6 +223,15 @@ impl Reply {
             status,
             headers: Vec::new(),
             body: Vec::new(),
+            stream: None,
+        }
+    }
+
+    /// A body sent as it is produced ([`Stream`]).
+    pub fn streamed(status: u16, stream: Stream) -> Self {
+        Self {
+            stream: Some(stream),
+            ..Self::empty(status)
         }
     }
 
@@ -161,6 +261,9 @@ impl From<ApiError> for Reply {
             ApiError::ServiceUnavailable(_) => {
                 reply = reply.with_header("retry-after", RETRY_AFTER_SECONDS.to_string());
             }
+            ApiError::RangeNotSatisfiable(length) => {
+                reply = reply.with_header("content-range", format!("bytes */{length}"));
+            }
             _ => {}
         }
         reply
@@ -185,7 +288,9 @@ pub const API: Admission = Admission {
 /// Serve one request of the API: the route (404, 405), then 415, then 406, then 401 (see
 /// [`auth`]), then the body (413 past [`MAX_BODY_BYTES`]), then the route's action. A client
 /// that must authenticate and has not gets 401 before anything else, a 404 or 405 included.
-/// An error becomes its status and JSON list.
+/// An [`Action::Media`] gets only the 401 before it: it checks its own media types and reads
+/// its own body. An error becomes its status and JSON list. A `HEAD` gets the head of what
+/// its action answers, and no body.
 ///
 /// Every response carries `x-request-id` (the client's own when sane, else a new one), and
 /// each request writes one JSON line to the component's log (stderr), naming `component`
@@ -222,7 +327,12 @@ pub async fn serve_with(
             Reply::from(e)
         });
     let status = reply.status;
-    respond(out, reply.with_header("x-request-id", request_id.clone()));
+    let head = method == Method::Head;
+    respond(
+        out,
+        reply.with_header("x-request-id", request_id.clone()),
+        head,
+    );
     LogLine {
         time: chrono::Utc::now().to_rfc3339_opts(chrono::SecondsFormat::Millis, true),
         request_id: &request_id,
@@ -303,11 +413,16 @@ const MAX_REQUEST_ID: usize = 128;
 fn request_id(sent: Option<&str>) -> String {
     match sent {
         Some(id) if is_sane_request_id(id) => id.to_string(),
-        _ => wasi::random::random::get_random_bytes(16)
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect(),
+        _ => random_hex(16),
     }
+}
+
+/// `bytes` random bytes from the host, in hex.
+pub fn random_hex(bytes: u64) -> String {
+    wasi::random::random::get_random_bytes(bytes)
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect()
 }
 
 fn is_sane_request_id(id: &str) -> bool {
@@ -340,6 +455,15 @@ async fn handle(
             return Err(refused);
         }
     };
+    let work = match action {
+        Action::Json(work) => work,
+        Action::Media(work) => {
+            if admission.authenticate {
+                authorize(&request, path_with_query)?;
+            }
+            return work(&request, Body::of(req));
+        }
+    };
     let has_body = matches!(request.method, Method::Post | Method::Put | Method::Patch);
     if has_body {
         negotiation::check_content_type(request.header("content-type"))?;
@@ -355,7 +479,7 @@ async fn handle(
         // A GET or DELETE with a body: nothing reads it, but the limit holds all the same.
         read_body(req).await?;
     }
-    action(&request)
+    work(&request)
 }
 
 fn authorize(request: &Request, path_with_query: &str) -> Result<(), ApiError> {
@@ -399,7 +523,8 @@ fn announces_body(headers: &[(String, Vec<u8>)]) -> bool {
 /// How much of a too-large body is read and dropped before answering 413 anyway.
 const DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
 
-/// Hand the reply to Spin in one piece.
+/// Hand the reply to Spin: in one piece when it is held whole, else as it is produced. To a
+/// `HEAD`, the head that a `GET` would get (its `Content-Length` included), and no body.
 ///
 /// Spin does not set `TCP_NODELAY` on the connections it accepts, so when a response reaches
 /// the socket in several writes (the head, then the body, then the end of a chunked body),
@@ -411,17 +536,18 @@ const DRAIN_BYTES: usize = 16 * MAX_BODY_BYTES;
 /// whole response when it starts writing, and sends it at once. Before `set` nothing drains
 /// the body, so only what the host's buffer takes without waiting (`check-write`, a MiB or
 /// two) goes first; a larger body streams the rest after `set`.
-fn respond(out: ResponseOutparam, reply: Reply) {
+fn respond(out: ResponseOutparam, reply: Reply, head: bool) {
+    let length = match &reply.stream {
+        Some(stream) => stream.length,
+        None => reply.body.len() as u64,
+    };
     let mut headers: Vec<(String, Vec<u8>)> = reply
         .headers
         .into_iter()
         .map(|(k, v)| (k, v.into_bytes()))
         .collect();
     if status_allows_body(reply.status) {
-        headers.push((
-            "content-length".into(),
-            reply.body.len().to_string().into_bytes(),
-        ));
+        headers.push(("content-length".into(), length.to_string().into_bytes()));
     }
     let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
     let response = OutgoingResponse::new(fields);
@@ -429,9 +555,26 @@ fn respond(out: ResponseOutparam, reply: Reply) {
     let Ok(body) = response.body() else {
         return eprintln!("could not send the response: its body was taken");
     };
+    if head {
+        // The host sends no body to a HEAD: the body is left unwritten, and dropped.
+        out.set(response);
+        return;
+    }
     let Ok(stream) = body.write() else {
         return eprintln!("could not send the response: its body is not writable");
     };
+    if let Some(Stream { pieces, .. }) = reply.stream {
+        out.set(response);
+        for piece in pieces {
+            let written = piece.and_then(|p| write_all(&stream, &p).map_err(|e| format!("{e:?}")));
+            if let Err(e) = written {
+                // Dropping the body unfinished tells the host the response was cut short.
+                return eprintln!("could not send the response: {e}");
+            }
+        }
+        finish(stream, body);
+        return;
+    }
 
     let mut rest = reply.body.as_slice();
     while let Ok(room @ 1..) = stream.check_write() {
@@ -448,14 +591,31 @@ fn respond(out: ResponseOutparam, reply: Reply) {
         return;
     }
     out.set(response);
-    // A large body: the host drains it now. WASI lets one blocking write carry 4096 bytes.
-    for chunk in rest.chunks(4096) {
-        if let Err(e) = stream.blocking_write_and_flush(chunk) {
-            // Dropping the body unfinished tells the host the response was cut short.
-            return eprintln!("could not send the response: {e:?}");
-        }
+    // A large body: the host drains it now.
+    if let Err(e) = write_all(&stream, rest) {
+        return eprintln!("could not send the response: {e:?}");
     }
     finish(stream, body);
+}
+
+/// Write all of `data`, as fast as the host takes it: as much as `check-write` allows at a
+/// time, waiting for room when there is none.
+fn write_all(
+    stream: &wasi::io::streams::OutputStream,
+    mut data: &[u8],
+) -> Result<(), wasi::io::streams::StreamError> {
+    let room = stream.subscribe();
+    while !data.is_empty() {
+        let n = usize::try_from(stream.check_write()?).unwrap_or(usize::MAX);
+        if n == 0 {
+            room.block();
+            continue;
+        }
+        let n = n.min(data.len());
+        stream.write(&data[..n])?;
+        data = &data[n..];
+    }
+    Ok(())
 }
 
 /// End a response body; false (logged) when the host refuses it.

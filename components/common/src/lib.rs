@@ -12,6 +12,7 @@ pub mod migrations;
 pub mod negotiation;
 pub mod pagination;
 pub mod query;
+pub mod range;
 pub mod resource;
 pub mod table;
 

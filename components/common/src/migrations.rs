@@ -12,6 +12,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0003_versions.sql"),
     include_str!("../../../migrations/0004_digest_nonces.sql"),
     include_str!("../../../migrations/0005_retention.sql"),
+    include_str!("../../../migrations/0006_audio.sql"),
 ];
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on

@@ -45,8 +45,28 @@ pub fn check_accept(accept: Option<&str>, offered: &[&str]) -> Result<(), ApiErr
     }
 }
 
-/// `"Application/JSON; charset=UTF-8"` → `"application/json"`.
-fn media_type(value: &str) -> String {
+/// Whether `Accept` lets a response be `media_type` (such as a recording's `audio/wav`): no
+/// header, or a range that matches it (`*/*`, `audio/*`, `audio/wav`) without `q=0`.
+pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
+    let Some(accept) = accept else { return true };
+    let (kind, _) = media_type.split_once('/').unwrap_or((media_type, ""));
+    accept.split(',').any(|range| {
+        let mut parts = range.split(';');
+        let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
+        let refused = parts.any(|p| {
+            p.split_once('=').is_some_and(|(k, v)| {
+                k.trim().eq_ignore_ascii_case("q")
+                    && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+            })
+        });
+        let matches = name == "*/*" || name == format!("{kind}/*") || name == media_type;
+        matches && !refused
+    })
+}
+
+/// The media type of a `Content-Type` or of an `Accept` entry, lower case, without
+/// parameters: `"Application/JSON; charset=UTF-8"` → `"application/json"`.
+pub fn media_type(value: &str) -> String {
     value
         .split(';')
         .next()
@@ -58,6 +78,30 @@ fn media_type(value: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn media_accepted() {
+        for ok in [
+            None,
+            Some("*/*"),
+            Some("audio/*"),
+            Some("audio/wav"),
+            Some("Audio/WAV; q=0.5"),
+            Some("application/json, audio/*;q=0.9"),
+            Some("text/html, */*;q=0.1"),
+        ] {
+            assert!(accepts(ok, "audio/wav"), "{ok:?}");
+        }
+        for refused in [
+            Some("application/json"),
+            Some("audio/mpeg"),
+            Some("audio/*;q=0"),
+            Some("text/*"),
+            Some(""),
+        ] {
+            assert!(!accepts(refused, "audio/wav"), "{refused:?}");
+        }
+    }
 
     #[test]
     fn content_type_must_be_json() {

@@ -11,7 +11,12 @@
 //! `cargo bench -p testhost -- overload` (or `BENCH_ONLY=overload`) runs only the overload
 //! section (`overload.rs`: 64 writers for 10 s, quiet and with the CPUs kept busy, under each
 //! runtime), about a minute; its report goes to `target/bench/overload.md`.
+//!
+//! `cargo bench -p testhost -- audio` (or `BENCH_ONLY=audio`) runs only the audio section
+//! (`audio.rs`: a 50 MiB recording audio up and down under each runtime); its report goes to
+//! `target/bench/audio.md`.
 
+mod audio;
 mod floor;
 mod keepalive;
 mod load;
@@ -57,12 +62,18 @@ fn main() -> Result<()> {
     let dir = root.join("target").join("bench");
     std::fs::create_dir_all(&dir)?;
     let mut report = String::new();
-    if args.first().map(String::as_str) == Some("overload")
-        || std::env::var("BENCH_ONLY").as_deref() == Ok("overload")
-    {
-        overload(&root, &dir, &mut report)?;
+    let only = args
+        .first()
+        .cloned()
+        .or_else(|| std::env::var("BENCH_ONLY").ok());
+    if let Some(section @ ("overload" | "audio")) = only.as_deref() {
+        if section == "overload" {
+            overload(&root, &dir, &mut report)?;
+        } else {
+            audio(&root, &dir, &mut report)?;
+        }
         println!("{report}");
-        std::fs::write(dir.join("overload.md"), &report)?;
+        std::fs::write(dir.join(format!("{section}.md")), &report)?;
         return Ok(());
     }
     load::ensure_wrk()?;
@@ -171,6 +182,7 @@ fn main() -> Result<()> {
 
     runtimes(&root, &dir, &large, &endpoints, &mut report)?;
     overload(&root, &dir, &mut report)?;
+    audio(&root, &dir, &mut report)?;
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
@@ -264,6 +276,79 @@ fn runtimes(
         }
     }
     Ok(())
+}
+
+/// A 50 MiB recording audio up and down under each runtime, beside the key-value floor.
+fn audio(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let spin = spin_cli(root, report)?;
+    let mib = audio::BYTES as f64 / f64::from(1 << 20);
+    writeln!(
+        report,
+        "\n**Recording audio.** A {mib:.0} MiB audio uploaded (`PUT .../audio`, the first a \
+         creation, the others replacements) and downloaded whole (`GET .../audio`), {} times \
+         each, one at a time, over a fresh database and key-value store; medians. Floor: the \
+         same 1 MiB chunks written and read with rusqlite in a key-value file of Spin's schema. \
+         Peak memory: the serving process's VmHWM after the runs.\n",
+        audio::TIMES
+    )?;
+    writeln!(
+        report,
+        "| runtime | upload | MiB/s | download | MiB/s | upload ÷ floor | download ÷ floor | server peak memory |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let (floor_up, floor_down) = audio::floor(&dir.join("audio-floor.kv.db"))?;
+    writeln!(
+        report,
+        "| floor (rusqlite) | {:.0} ms | {:.0} | {:.0} ms | {:.0} | | | |",
+        floor_up * 1e3,
+        mib / floor_up,
+        floor_down * 1e3,
+        mib / floor_down
+    )?;
+    for (name, runtime) in runtimes_with(spin.as_deref()) {
+        let db = dir.join(format!(
+            "audio-{}.db",
+            if matches!(runtime, Runtime::Spin(_)) {
+                "spin"
+            } else {
+                "host"
+            }
+        ));
+        let _ = std::fs::remove_file(key_value_file(&db));
+        let (_, host) = Host::start(runtime, &manifest, &db, true)?;
+        let (up, down) = audio::through(host.addr)?;
+        let peak_mb = host.peak_rss_mb()?;
+        drop(host);
+        writeln!(
+            report,
+            "| {name} | {:.0} ms | {:.0} | {:.0} ms | {:.0} | {:.1}× | {:.1}× | {peak_mb:.0} MB |",
+            up * 1e3,
+            mib / up,
+            down * 1e3,
+            mib / down,
+            up / floor_up,
+            down / floor_down
+        )?;
+    }
+    Ok(())
+}
+
+/// The key-value store's file beside a database, which [`Host::start`] gives the app.
+fn key_value_file(db: &Path) -> PathBuf {
+    db.with_extension("kv.db")
+}
+
+/// The runtime config giving the app `db` and its key-value store ([`key_value_file`]).
+fn runtime_config(db: &Path) -> String {
+    format!(
+        "[key_value_store.default]\ntype = \"spin\"\npath = {}\n",
+        toml_path(&key_value_file(db))
+    )
+}
+
+fn toml_path(path: &Path) -> String {
+    format!("{:?}", path.display().to_string())
 }
 
 /// Overload under each runtime: [`overload::WRITERS`] clients posting users for
@@ -598,10 +683,19 @@ impl Host {
         let process = match runtime {
             Runtime::TestHost(connections) => {
                 let log = std::fs::File::create(db.with_extension("host.log"))?;
+                let config = db.with_extension("runtime-config.toml");
+                std::fs::write(
+                    &config,
+                    format!(
+                        "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n{}",
+                        toml_path(db),
+                        runtime_config(db)
+                    ),
+                )?;
                 Process::TestHost(
                     Command::new(env!("CARGO_BIN_EXE_testhost"))
-                        .args(["up", "--listen", &addr.to_string(), "--db"])
-                        .arg(db)
+                        .args(["up", "--listen", &addr.to_string(), "--runtime-config-file"])
+                        .arg(&config)
                         .arg("--from")
                         .arg(manifest)
                         .args(["--sqlite-connections", connections])
@@ -619,7 +713,7 @@ impl Host {
                     variables: Vec::new(),
                     listen: addr,
                 }
-                .start()?,
+                .start_with(&runtime_config(db))?,
             ),
         };
         let host = Host { process, addr };
@@ -682,15 +776,28 @@ impl Drop for Host {
     }
 }
 
-/// One HTTP/1.1 request on its own connection.
+/// One HTTP/1.1 request on its own connection, with a JSON body.
 fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Result<(u16, Vec<u8>)> {
-    let mut stream = TcpStream::connect(addr)?;
     let body = body.unwrap_or("");
+    http_with(addr, method, path, "application/json", body.as_bytes())
+}
+
+/// One HTTP/1.1 request on its own connection, with a body of this type: its status and
+/// body.
+fn http_with(
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    content_type: &str,
+    body: &[u8],
+) -> Result<(u16, Vec<u8>)> {
+    let mut stream = TcpStream::connect(addr)?;
     write!(
         stream,
-        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+        "{method} {path} HTTP/1.1\r\nHost: {addr}\r\nConnection: close\r\nContent-Type: {content_type}\r\nContent-Length: {}\r\n\r\n",
         body.len()
     )?;
+    stream.write_all(body)?;
     let mut raw = Vec::new();
     stream.read_to_end(&mut raw)?;
     let head_end = raw

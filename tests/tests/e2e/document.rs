@@ -140,6 +140,9 @@ fn generated_requests_get_what_the_document_promises() {
     };
     let s = Server::start();
     let output = std::process::Command::new(schemathesis)
+        // tests/schemathesis_hooks.py: how to send `audio/*` bodies.
+        .env("PYTHONPATH", workspace().join("tests"))
+        .env("SCHEMATHESIS_HOOKS", "schemathesis_hooks")
         .arg("--config-file")
         .arg(workspace().join("tests/schemathesis.toml"))
         .arg("run")

@@ -4,6 +4,7 @@
 mod contract;
 mod support;
 
+mod audio;
 mod auth;
 mod callcenter;
 mod campaigns;

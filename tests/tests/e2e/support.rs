@@ -107,6 +107,15 @@ pub fn fresh_db() -> PathBuf {
     path
 }
 
+/// The runtime config's section for the `default` key-value store in the file `path`, as
+/// both runtimes read it.
+pub fn key_value_section(path: &Path) -> String {
+    format!(
+        "[key_value_store.default]\ntype = \"spin\"\npath = {:?}\n",
+        path.display().to_string()
+    )
+}
+
 /// The address the test host reports for a remote client (TEST-NET-3).
 const REMOTE: SocketAddr = SocketAddr::new(IpAddr::V4(Ipv4Addr::new(203, 0, 113, 5)), 40000);
 
@@ -175,6 +184,8 @@ impl Config {
 pub struct Server {
     pub addr: SocketAddr,
     pub db: PathBuf,
+    /// The `default` key-value store's file (recording audio).
+    pub key_value: PathBuf,
     /// Where the components' output goes (`<component>_stderr.txt`), under both runtimes.
     pub logs: PathBuf,
     spin: Option<Running>,
@@ -190,18 +201,22 @@ impl Server {
     pub fn start_with(configure: impl FnOnce(Config) -> Config) -> Self {
         let config = configure(Config::default());
         let db = config.database.clone().unwrap_or_else(fresh_db);
+        let key_value = fresh_path("kv.db");
         match runtime() {
-            Runtime::TestHost => Self::in_test_host(config, db),
-            Runtime::Spin(spin) => Self::in_spin(spin, config, db),
+            Runtime::TestHost => Self::in_test_host(config, db, key_value),
+            Runtime::Spin(spin) => Self::in_spin(spin, config, db, key_value),
         }
     }
 
-    fn in_test_host(config: Config, db: PathBuf) -> Self {
+    fn in_test_host(config: Config, db: PathBuf, key_value: PathBuf) -> Self {
         let mut app = match &config.manifest {
             Some(manifest) => App::load(manifest).unwrap().without_environment(),
             None => app(),
         };
-        app = app.with_database(&db).unwrap();
+        app = app
+            .with_database(&db)
+            .unwrap()
+            .with_key_value_store("default", &key_value);
         for (name, value) in &config.variables {
             app = app.with_variable(name, value);
         }
@@ -224,12 +239,13 @@ impl Server {
         Self {
             addr,
             db,
+            key_value,
             logs,
             spin: None,
         }
     }
 
-    fn in_spin(spin: &Path, config: Config, db: PathBuf) -> Self {
+    fn in_spin(spin: &Path, config: Config, db: PathBuf, key_value: PathBuf) -> Self {
         assert!(
             config.statement_log.is_none() && config.connections.is_none(),
             "a test host setting under Spin: skip the test with skipped_under_spin"
@@ -246,11 +262,12 @@ impl Server {
             variables,
             listen: "127.0.0.1:0".parse().unwrap(),
         }
-        .start()
+        .start_with(&key_value_section(&key_value))
         .unwrap_or_else(|e| panic!("{e:#}"));
         Self {
             addr: running.addr,
             db,
+            key_value,
             logs: running.dir.join("logs"),
             spin: Some(running),
         }
@@ -310,6 +327,26 @@ impl Server {
     ) -> Response {
         send(self.addr, method, path, headers, body)
     }
+}
+
+/// The app in a process of its own, which a test may kill mid-request ([`Running::kill`]):
+/// `spin up` under Spin, the test host's own `testhost up` under the test host, with the
+/// same flags and runtime config, over this database and key-value store.
+pub fn start_process(db: &Path, key_value: &Path) -> Running {
+    let binary = match runtime() {
+        Runtime::TestHost => PathBuf::from(env!("CARGO_BIN_EXE_testhost")),
+        Runtime::Spin(spin) => spin.clone(),
+    };
+    SpinUp {
+        spin: binary,
+        manifest: built(),
+        dir: fresh_path("process"),
+        database: db.to_path_buf(),
+        variables: Vec::new(),
+        listen: "127.0.0.1:0".parse().unwrap(),
+    }
+    .start_with(&key_value_section(key_value))
+    .unwrap_or_else(|e| panic!("{e:#}"))
 }
 
 impl Drop for Server {
@@ -377,7 +414,8 @@ pub struct Response {
 }
 
 impl Response {
-    fn parse(raw: &[u8]) -> Self {
+    /// A response as read off the socket (a chunked body dechunked).
+    pub fn parse(raw: &[u8]) -> Self {
         let end = raw
             .windows(4)
             .position(|w| w == b"\r\n\r\n")
@@ -428,6 +466,11 @@ impl Response {
     pub fn json(&self) -> Value {
         serde_json::from_slice(&self.body)
             .unwrap_or_else(|e| panic!("{e}: not JSON: {:?} (status {})", self.text(), self.status))
+    }
+
+    /// The body as JSON, or `null` when it is empty or not JSON.
+    pub fn json_or_null(&self) -> Value {
+        serde_json::from_slice(&self.body).unwrap_or(Value::Null)
     }
 
     pub fn text(&self) -> String {

@@ -1,0 +1,292 @@
+//! A recording's audio: the bytes in Spin's key-value store, in chunks of at most [`CHUNK`]
+//! under `audio/<generation>/<n>`, and the SQL that says which generation is whose.
+//!
+//! Nothing half-written is ever visible. An upload writes its chunks under a new generation,
+//! registered first as a leftover (`audio_leftovers`, count unknown), then switches the
+//! recording's row to it in one transaction that also registers the generation it replaces;
+//! only then do the old chunks go. A crash at any point leaves the row on a complete audio and
+//! a leftover row naming the chunks to remove, which the next write or deletion of that
+//! recording's audio removes. An upload that starts while another to the same recording is
+//! under way removes the other's chunks: the later upload wins, and the earlier one answers
+//! 409 at its switch. A download of an audio that a replacement removes meanwhile is cut
+//! short (fewer bytes than its `Content-Length`).
+//!
+//! The component holds at most a chunk and a piece of the body in memory, either way.
+
+use common::{
+    db::Db,
+    http::{random_hex, Body, Stream},
+    params, ApiError,
+};
+use sha2::{Digest, Sha256};
+use spin_sdk::key_value::Store;
+
+use crate::recording::{self, Audio};
+
+/// The largest chunk, in bytes: one key-value entry.
+pub const CHUNK: u64 = 1 << 20;
+
+/// The largest audio, in bytes, unless the Spin variable `audio_max_bytes` says otherwise.
+const MAX_BYTES: u64 = 64 << 20;
+
+/// How much of an upload past the limit is read and dropped before answering 413, so that the
+/// client gets the answer rather than a connection reset.
+const DRAIN_BYTES: usize = 4 << 20;
+
+/// How many leftovers of other recordings (already let go, so safe to remove) an audio write
+/// removes on its way, so that the remains of deleted recordings do not stay forever.
+const OTHER_LEFTOVERS: i64 = 4;
+
+/// The largest audio accepted: the Spin variable `audio_max_bytes`, else 64 MiB.
+pub fn max_bytes() -> u64 {
+    spin_sdk::variables::get("audio_max_bytes")
+        .ok()
+        .and_then(|v| v.trim().parse().ok())
+        .unwrap_or(MAX_BYTES)
+}
+
+fn key(generation: &str, n: u64) -> String {
+    format!("audio/{generation}/{n}")
+}
+
+fn open_store() -> Result<Store, ApiError> {
+    Ok(Store::open_default()?)
+}
+
+/// A generation whose chunks are to go once the transaction that let go of it has committed.
+#[derive(Debug, PartialEq)]
+pub struct Leftover {
+    generation: String,
+    /// `None` for an upload's own generation before it knows its count.
+    chunks: Option<u64>,
+}
+
+/// Register that `generation` (an audio of `bytes`) is let go of. Runs in the caller's
+/// transaction.
+pub fn let_go(db: &Db, cid: &str, generation: &str, bytes: u64) -> Result<Leftover, ApiError> {
+    let chunks = bytes.div_ceil(CHUNK);
+    db.execute(
+        "INSERT OR REPLACE INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, ?)",
+        &params![generation, cid, i64::try_from(chunks).unwrap_or(i64::MAX)],
+    )?;
+    Ok(Leftover {
+        generation: generation.to_string(),
+        chunks: Some(chunks),
+    })
+}
+
+/// Remove the leftovers' chunks, last first (a removal cut short leaves chunks `0..k`, which
+/// the next one finds), then their rows. A failure is logged, and the row stays for the next
+/// time: the request that cleans up has done its own work already.
+pub fn remove(db: &Db, leftovers: &[Leftover]) {
+    if leftovers.is_empty() {
+        return;
+    }
+    let removed = open_store().and_then(|store| {
+        for leftover in leftovers {
+            let generation = &leftover.generation;
+            let count = match leftover.chunks {
+                Some(count) => count,
+                None => {
+                    let mut n = 0;
+                    while store.exists(&key(generation, n))? {
+                        n += 1;
+                    }
+                    n
+                }
+            };
+            for n in (0..count).rev() {
+                store.delete(&key(generation, n))?;
+            }
+            db.execute(
+                "DELETE FROM audio_leftovers WHERE generation = ?",
+                &params![generation],
+            )?;
+        }
+        Ok(())
+    });
+    if let Err(e) = removed {
+        eprintln!("audio leftovers stay for next time: {e}");
+    }
+}
+
+/// Remove what is left over of this recording's audio (a crash's remains, or an upload that
+/// the caller's write supersedes), and a few leftovers of other recordings already let go.
+pub fn clear(db: &Db, cid: &str) -> Result<(), ApiError> {
+    let rows = db.query(
+        "SELECT generation, chunks FROM audio_leftovers WHERE cid = ? \
+         UNION SELECT generation, chunks FROM \
+         (SELECT generation, chunks FROM audio_leftovers WHERE chunks IS NOT NULL LIMIT ?)",
+        &params![cid, OTHER_LEFTOVERS],
+    )?;
+    let leftovers = rows.map(|row| {
+        Ok(Leftover {
+            generation: row.text("generation")?,
+            chunks: row
+                .opt_int("chunks")?
+                .map(|n| u64::try_from(n).unwrap_or(0)),
+        })
+    })?;
+    remove(db, &leftovers);
+    Ok(())
+}
+
+/// What an upload did: the audio now in place, and whether it replaced one.
+pub struct Upload {
+    pub audio: Audio,
+    pub replaced: bool,
+}
+
+/// The message of an upload that a later upload to the same recording overtook.
+pub const OVERTAKEN: &str = "Conflict: another upload replaced this audio meanwhile";
+
+/// Store the body as the audio of an existing recording (404), `content_type` being an
+/// `audio/*` type, at most `max` bytes (413, and nothing changes).
+pub fn upload(
+    db: &Db,
+    campaign_id: i64,
+    cid: &str,
+    content_type: String,
+    body: &mut Body,
+    max: u64,
+) -> Result<Upload, ApiError> {
+    recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    clear(db, cid)?;
+    let store = open_store()?;
+    let generation = random_hex(16);
+    db.execute(
+        "INSERT INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, NULL)",
+        &params![generation, cid],
+    )?;
+    let mine = |chunks| Leftover {
+        generation: generation.clone(),
+        chunks: Some(chunks),
+    };
+    let (bytes, sha256) = match write_chunks(&store, &generation, body, max) {
+        Ok(written) => written,
+        Err((e, chunks)) => {
+            remove(db, &[mine(chunks)]);
+            return Err(e);
+        }
+    };
+    let audio = Audio {
+        content_type,
+        bytes,
+        sha256,
+        generation: generation.clone(),
+    };
+    let switched = db.transaction(|| {
+        let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+        let claimed = db.query(
+            "DELETE FROM audio_leftovers WHERE generation = ? RETURNING generation",
+            &params![generation],
+        )?;
+        if claimed.is_empty() {
+            return Err(ApiError::Conflict(vec![OVERTAKEN.to_string()]));
+        }
+        let replaced = match existing.audio {
+            Some(old) => Some(let_go(db, cid, &old.generation, old.bytes)?),
+            None => None,
+        };
+        recording::set_audio(db, campaign_id, cid, Some(&audio))?;
+        Ok(replaced)
+    });
+    match switched {
+        Ok(replaced) => {
+            let was = replaced.is_some();
+            remove(db, &replaced.into_iter().collect::<Vec<_>>());
+            Ok(Upload {
+                audio,
+                replaced: was,
+            })
+        }
+        Err(e) => {
+            remove(db, &[mine(bytes.div_ceil(CHUNK))]);
+            Err(e)
+        }
+    }
+}
+
+/// Write the body in chunks under `generation`: its size and SHA-256 (hex), or the error and
+/// how many chunks may have been written.
+fn write_chunks(
+    store: &Store,
+    generation: &str,
+    body: &mut Body,
+    max: u64,
+) -> Result<(u64, String), (ApiError, u64)> {
+    let mut sha256 = Sha256::new();
+    let mut chunk = Vec::with_capacity(CHUNK as usize);
+    let (mut bytes, mut chunks) = (0u64, 0u64);
+    let save = |chunk: &mut Vec<u8>, chunks: &mut u64| {
+        *chunks += 1;
+        store
+            .set(&key(generation, *chunks - 1), chunk)
+            .map_err(|e| (ApiError::from(e), *chunks))?;
+        chunk.clear();
+        Ok(())
+    };
+    while let Some(piece) = body
+        .read(CHUNK as usize - chunk.len())
+        .map_err(|e| (e, chunks))?
+    {
+        bytes += piece.len() as u64;
+        if bytes > max {
+            body.drain(DRAIN_BYTES);
+            return Err((ApiError::PayloadTooLarge, chunks));
+        }
+        sha256.update(&piece);
+        chunk.extend_from_slice(&piece);
+        if chunk.len() as u64 == CHUNK {
+            save(&mut chunk, &mut chunks)?;
+        }
+    }
+    if !chunk.is_empty() {
+        save(&mut chunk, &mut chunks)?;
+    }
+    let hex = sha256
+        .finalize()
+        .iter()
+        .map(|b| format!("{b:02x}"))
+        .collect();
+    Ok((bytes, hex))
+}
+
+/// Bytes `first` to `first + length - 1` of an audio, read a chunk at a time as the response
+/// is sent.
+pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError> {
+    let store = open_store()?;
+    let generation = audio.generation.clone();
+    let end = first + length;
+    let chunks = if length == 0 {
+        0..0
+    } else {
+        first / CHUNK..(end - 1) / CHUNK + 1
+    };
+    let pieces = chunks.map(move |n| {
+        let mut data = store
+            .get(&key(&generation, n))
+            .map_err(|e| format!("key-value: {e:?}"))?
+            .ok_or_else(|| format!("chunk {n} of audio {generation} is gone (replaced?)"))?;
+        let start = n * CHUNK;
+        let to = usize::try_from((end - start).min(data.len() as u64)).unwrap_or(usize::MAX);
+        data.truncate(to);
+        data.drain(..usize::try_from(first.saturating_sub(start)).unwrap_or(0));
+        Ok(data)
+    });
+    Ok(Stream {
+        length,
+        pieces: Box::new(pieces),
+    })
+}
+
+/// Remove a recording's audio (404 when it has none).
+pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
+    db.transaction(|| {
+        let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+        let audio = existing.audio.ok_or(ApiError::NotFound)?;
+        let_go(db, cid, &audio.generation, audio.bytes)?;
+        recording::set_audio(db, campaign_id, cid, None)
+    })?;
+    clear(db, cid)
+}
