@@ -21,6 +21,8 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::outbound::OutboundHttp;
+
 use crate::manifest::Manifest;
 use crate::routes::Router;
 use crate::spin::{
@@ -36,6 +38,7 @@ pub struct State {
     pub(crate) sqlite: Sqlite,
     pub(crate) variables: ComponentVariables,
     pub(crate) key_value: KeyValue,
+    outbound: OutboundHttp,
     pub(crate) open_connections: usize,
 }
 
@@ -53,7 +56,7 @@ impl WasiHttpView for State {
         WasiHttpCtxView {
             ctx: &mut self.http,
             table: &mut self.table,
-            hooks: Default::default(),
+            hooks: &mut self.outbound,
         }
     }
 }
@@ -63,6 +66,7 @@ struct Loaded {
     pre: ProxyPre<State>,
     databases: Arc<[String]>,
     key_value_stores: Arc<[String]>,
+    allowed_outbound_hosts: Arc<[String]>,
     templates: Arc<std::collections::BTreeMap<String, String>>,
 }
 
@@ -97,6 +101,11 @@ impl App {
         let cache = manifest.dir.join("target").join("testhost-cache");
         let mut components = Vec::new();
         let mut router = Router::default();
+        // What Spin checks `allowed_outbound_hosts` with when it loads the app.
+        let defaults = Variables {
+            from_environment: false,
+            ..Variables::new(&manifest.variables)
+        };
         for trigger in &manifest.trigger.http {
             let index = match components
                 .iter()
@@ -124,6 +133,11 @@ impl App {
                             );
                         }
                     }
+                    crate::outbound::check_entries(
+                        &trigger.component,
+                        &c.allowed_outbound_hosts,
+                        &defaults,
+                    )?;
                     let component = compile(&engine, &manifest.source(c), &cache)?;
                     let pre = ProxyPre::new(linker.instantiate_pre(&component)?)
                         .map_err(anyhow::Error::from)
@@ -135,6 +149,7 @@ impl App {
                         pre,
                         databases: c.sqlite_databases.clone().into(),
                         key_value_stores: c.key_value_stores.clone().into(),
+                        allowed_outbound_hosts: c.allowed_outbound_hosts.clone().into(),
                         templates: Arc::new(c.variables.clone()),
                     });
                     components.len() - 1
@@ -327,6 +342,10 @@ impl App {
                 stores: self.key_value.clone(),
                 allowed: component.key_value_stores.clone(),
             },
+            outbound: OutboundHttp::new(
+                component.allowed_outbound_hosts.clone(),
+                self.variables.clone(),
+            ),
             open_connections: 0,
         };
         let mut store = Store::new(&self.engine, state);

@@ -5,6 +5,7 @@
 
 pub mod app;
 pub mod manifest;
+pub mod outbound;
 pub mod routes;
 pub mod runtime_config;
 pub mod spin;

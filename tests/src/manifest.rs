@@ -49,6 +49,9 @@ pub struct Component {
     /// The key-value stores the component may open, by label.
     #[serde(default)]
     pub key_value_stores: Vec<String>,
+    /// Where its outbound HTTP may go (`"http://127.0.0.1:8080"`, `"{{ a_variable }}"`).
+    #[serde(default)]
+    pub allowed_outbound_hosts: Vec<String>,
     /// `[component.x.variables]`: name → template (`"{{ app_variable }}"`).
     #[serde(default)]
     pub variables: BTreeMap<String, String>,

@@ -556,7 +556,7 @@ impl Variables {
     }
 
     /// Expand a component's template: `"{{ name }}"` parts resolved, the rest kept.
-    fn expand(&self, template: &str) -> Result<String, variables::Error> {
+    pub(crate) fn expand(&self, template: &str) -> Result<String, variables::Error> {
         let mut out = String::new();
         let mut rest = template;
         while let Some(start) = rest.find("{{") {

@@ -34,6 +34,7 @@ impl Agent {
 
 impl Resource for Agent {
     const PATH: &'static str = Agent::PATH;
+    const EVENTS: Option<&'static str> = Some("agents");
     const REQUIRED: &'static [&'static str] = &["number"];
     const UNIQUE: &'static [(&'static str, &'static str)] = &[(
         "number",

@@ -42,6 +42,7 @@ impl Queue {
 
 impl Resource for Queue {
     const PATH: &'static str = Queue::PATH;
+    const EVENTS: Option<&'static str> = Some("queues");
     const REQUIRED: &'static [&'static str] = &["name"];
     const UNIQUE: &'static [(&'static str, &'static str)] = &[(
         "name",

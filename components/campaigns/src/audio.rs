@@ -280,13 +280,15 @@ pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError
     })
 }
 
-/// Remove a recording's audio (404 when it has none).
-pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<(), ApiError> {
-    db.transaction(|| {
+/// Remove a recording's audio (404 when it has none); the audio it was.
+pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<Audio, ApiError> {
+    let deleted = db.transaction(|| {
         let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
         let audio = existing.audio.ok_or(ApiError::NotFound)?;
         let_go(db, cid, &audio.generation, audio.bytes)?;
-        recording::set_audio(db, campaign_id, cid, None)
+        recording::set_audio(db, campaign_id, cid, None)?;
+        Ok(audio)
     })?;
-    clear(db, cid)
+    clear(db, cid)?;
+    Ok(deleted)
 }

@@ -19,6 +19,7 @@ mod recording;
 use common::{
     body, conditional,
     db::Db,
+    events,
     http::{action, id, media, Action, Body, Request},
     negotiation,
     pagination::Pagination,
@@ -123,7 +124,11 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
     let sent = req.json_object()?;
     let changes = body::check(&sent, campaign::FIELDS)?;
     body::require(&sent, campaign::REQUIRED)?;
-    let created = campaign::create(&Db::open()?, &changes)?;
+    let db = Db::open()?;
+    let created = campaign::create(&db, &changes)?;
+    if let Some(campaign) = campaign::get(&db, created)? {
+        events::emit("campaigns", "created", created, &campaign);
+    }
     let location = req.url(&format!("/1.0/recording_campaigns/{created}"));
     Ok(Reply::json(201, &created).with_location(location))
 }
@@ -133,7 +138,7 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
 /// `If-Match` (412).
 fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let version = db.transaction(|| {
+    let (before, after) = db.transaction(|| {
         let Some(before) = campaign::get(&db, campaign_id)? else {
             // With `If-Match` (which nothing matches), 412; the body first, as for a
             // campaign that exists.
@@ -147,8 +152,12 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
         conditional::check_if_match(req, Some(before.version))?;
         campaign::update(&db, &before, &changes)?;
         let after = campaign::get(&db, campaign_id)?;
-        Ok(after.map_or(0, |c| c.version))
+        Ok((before.version, after))
     })?;
+    if let Some(after) = after.as_ref().filter(|a| a.version != before) {
+        events::emit("campaigns", "edited", campaign_id, after);
+    }
+    let version = after.map_or(0, |c| c.version);
     Ok(Reply::ok(&format!("Updated: {campaign_id}"))
         .with_header("etag", conditional::etag(version)))
 }
@@ -156,10 +165,12 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 /// 200 `"Deleted: True"`; 412 `["campaign_not_empty"]` while it has recordings.
 fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    db.transaction(|| {
-        conditional::existing(req, campaign::get(&db, campaign_id)?, |c| c.version)?;
-        campaign::delete(&db, campaign_id)
+    let deleted = db.transaction(|| {
+        let existing = conditional::existing(req, campaign::get(&db, campaign_id)?, |c| c.version)?;
+        campaign::delete(&db, campaign_id)?;
+        Ok(existing)
     })?;
+    events::emit("campaigns", "deleted", campaign_id, &deleted);
     Ok(Reply::ok(&"Deleted: True"))
 }
 
@@ -230,12 +241,19 @@ fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
         let changes = body::check(&sent, recording::FIELDS)?;
         body::require(&sent, &["cid"])?;
         let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
+        let cid = new.cid.clone();
         recording::add(&db, campaign_id, new)?;
-        match campaign.retention_days {
-            Some(days) => recording::purge(&db, campaign_id, days, PURGE_ON_ADD),
-            None => Ok(recording::Purged::default()),
-        }
+        let added = recording::get(&db, campaign_id, &cid)?;
+        let purged = match campaign.retention_days {
+            Some(days) => recording::purge(&db, campaign_id, days, PURGE_ON_ADD)?,
+            None => recording::Purged::default(),
+        };
+        Ok((added, purged))
     })?;
+    let (added, purged) = purged;
+    if let Some(added) = added {
+        events::emit("recordings", "created", &added.cid, &added);
+    }
     audio::remove(&db, &purged.leftovers);
     Ok(Reply::json(201, &"Added: True"))
 }
@@ -264,11 +282,13 @@ fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, Ap
 /// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction. Its audio goes too.
 fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let leftovers = db.transaction(|| {
+    let (existing, leftovers) = db.transaction(|| {
         let existing =
             conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
-        recording::delete(&db, &existing)
+        let leftovers = recording::delete(&db, &existing)?;
+        Ok((existing, leftovers))
     })?;
+    events::emit("recordings", "deleted", cid, &existing);
     audio::remove(&db, &leftovers);
     Ok(Reply::ok(&"Deleted: True"))
 }
@@ -299,7 +319,12 @@ fn put_audio(
         return Err(ApiError::PayloadTooLarge);
     }
     let upload = audio::upload(&Db::open()?, campaign_id, cid, content_type, &mut body, max)?;
-    let status = if upload.replaced { 200 } else { 201 };
+    let (status, action) = if upload.replaced {
+        (200, "edited")
+    } else {
+        (201, "created")
+    };
+    events::emit("audio", action, cid, &upload.audio);
     Ok(Reply::json(status, &upload.audio))
 }
 
@@ -338,6 +363,7 @@ fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiErr
 
 /// 200 `"Deleted: True"`, or 404 when the recording has no audio.
 fn delete_audio(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    audio::delete(&Db::open()?, campaign_id, cid)?;
+    let deleted = audio::delete(&Db::open()?, campaign_id, cid)?;
+    events::emit("audio", "deleted", cid, &deleted);
     Ok(Reply::ok(&"Deleted: True"))
 }

@@ -345,6 +345,8 @@ pub async fn serve_with(
         error: error.as_deref(),
     }
     .write();
+    // The client has its answer: now the webhooks hear of what changed.
+    crate::events::deliver_pending();
 }
 
 /// What the log says of one request, as one JSON line. Never a header's value (no password,

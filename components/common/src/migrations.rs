@@ -13,6 +13,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0004_digest_nonces.sql"),
     include_str!("../../../migrations/0005_retention.sql"),
     include_str!("../../../migrations/0006_audio.sql"),
+    include_str!("../../../migrations/0007_webhooks.sql"),
 ];
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on

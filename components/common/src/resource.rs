@@ -9,6 +9,7 @@ use spin_sdk::http::Method;
 use crate::{
     body, conditional,
     db::{Db, Param},
+    events,
     http::{action, id, Action, Request},
     pagination::Pagination,
     query::{Query, Rule},
@@ -22,6 +23,9 @@ pub type Changes = Map<String, Value>;
 pub trait Resource: Table + Serialize + DeserializeOwned + Default + 'static {
     /// Where the collection lives, without a trailing slash (`/1.0/voicemails`).
     const PATH: &'static str;
+    /// The family its change events name (`users` → `users_created`...), if it emits any
+    /// ([`events`]).
+    const EVENTS: Option<&'static str> = None;
     /// The keys a POST must hold.
     const REQUIRED: &'static [&'static str] = &[];
     /// The query parameters its list takes besides `_page` and `_pagesize`, with their rules.
@@ -155,6 +159,9 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
             R::get(&db, item)?.ok_or_else(|| ApiError::internal("created, then not found"))?;
         Ok((item, created))
     })?;
+    if let Some(family) = R::EVENTS {
+        events::emit(family, "created", item, &created);
+    }
     Ok(Reply::json(201, &created)
         .with_location(location::<R>(req, item))
         .with_header("etag", conditional::etag(created.version())))
@@ -165,15 +172,19 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
 fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let changes = body::check(&req.json_object()?, R::FIELDS)?;
     let db = Db::open()?;
-    let version = db.transaction(|| {
+    let (before, stored) = db.transaction(|| {
         let before = conditional::existing(req, R::get(&db, item)?, Table::version)?;
         let after = body::apply(&before, &changes)?;
         check_unique(&db, &after, &changes, Some(item))?;
         R::check(&db, &after, &changes, Some(item))?;
         R::update(&db, item, &before, &after, &changes)?;
         let stored = R::get(&db, item)?.ok_or_else(|| ApiError::internal("updated, then gone"))?;
-        Ok(stored.version())
+        Ok((before.version(), stored))
     })?;
+    let version = stored.version();
+    if let Some(family) = R::EVENTS.filter(|_| version != before) {
+        events::emit(family, "edited", item, &stored);
+    }
     Ok(Reply::empty(200)
         .with_location(location::<R>(req, item))
         .with_header("etag", conditional::etag(version)))
@@ -181,10 +192,14 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
 
 fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    db.transaction(|| {
+    let deleted = db.transaction(|| {
         let resource = conditional::existing(req, R::get(&db, item)?, Table::version)?;
-        R::delete(&db, item, &resource, &req.query)
+        R::delete(&db, item, &resource, &req.query)?;
+        Ok(resource)
     })?;
+    if let Some(family) = R::EVENTS {
+        events::emit(family, "deleted", item, &deleted);
+    }
     Ok(Reply::empty(200))
 }
 

@@ -138,6 +138,19 @@ impl Stored for f64 {
     }
 }
 
+/// A list of strings, stored as its JSON text.
+impl Stored for Vec<String> {
+    fn from_sql(value: &Value) -> Option<Self> {
+        match value {
+            Value::Text(s) => serde_json::from_str(s).ok(),
+            _ => None,
+        }
+    }
+    fn to_sql(&self) -> Value {
+        Value::Text(serde_json::to_string(self).unwrap_or_else(|_| "[]".into()))
+    }
+}
+
 /// NULL is `None`.
 impl<T: Stored> Stored for Option<T> {
     fn from_sql(value: &Value) -> Option<Self> {
@@ -160,6 +173,8 @@ impl<T: Stored> Stored for Option<T> {
 ///         email: Option<String> = Kind::OptText,
 ///         mailbox: String = Kind::Custom(non_empty_text),
 ///         numgroup: i64 = Kind::Int => 1,          // a default other than the type's
+///         #[serde(skip_serializing)]               // attributes go to the struct's field
+///         password: String = Kind::Text,
 ///     }
 ///     derived {                                    // optional: shown, not stored here
 ///         line: Option<Line> = Kind::Custom(line), from "(SELECT ...)",
@@ -174,7 +189,7 @@ macro_rules! table {
     (
         $(#[$meta:meta])*
         pub struct $name:ident in $table:literal as $alias:literal {
-            $( $column:ident : $ty:ty = $kind:expr $(=> $default:expr)? ),* $(,)?
+            $( $(#[$cmeta:meta])* $column:ident : $ty:ty = $kind:expr $(=> $default:expr)? ),* $(,)?
         }
         $( derived {
             $( $derived:ident : $dty:ty = $dkind:expr, from $sql:literal ),* $(,)?
@@ -184,7 +199,7 @@ macro_rules! table {
         #[derive(::serde::Serialize, ::serde::Deserialize, Debug, Clone, PartialEq)]
         pub struct $name {
             pub id: i64,
-            $( pub $column: $ty, )*
+            $( $(#[$cmeta])* pub $column: $ty, )*
             $($( pub $derived: $dty, )*)?
             /// The row's version, for its `ETag`; not part of the representation.
             #[serde(skip)]

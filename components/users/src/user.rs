@@ -76,6 +76,7 @@ fn line(value: &Value) -> Option<Value> {
 
 impl Resource for User {
     const PATH: &'static str = "/1.0/users";
+    const EVENTS: Option<&'static str> = Some("users");
     type List = List<User>;
 
     fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {

@@ -25,6 +25,7 @@ common::table! {
 
 impl Resource for Voicemail {
     const PATH: &'static str = "/1.0/voicemails";
+    const EVENTS: Option<&'static str> = Some("voicemails");
     const REQUIRED: &'static [&'static str] = &["mailbox"];
     const UNIQUE: &'static [(&'static str, &'static str)] = &[(
         "mailbox",

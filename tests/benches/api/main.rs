@@ -15,6 +15,10 @@
 //! `cargo bench -p testhost -- audio` (or `BENCH_ONLY=audio`) runs only the audio section
 //! (`audio.rs`: a 50 MiB recording audio up and down under each runtime); its report goes to
 //! `target/bench/audio.md`.
+//!
+//! `cargo bench -p testhost -- webhooks` (or `BENCH_ONLY=webhooks`) runs only the webhooks
+//! section (`webhooks.rs`: writes with and without a subscriber that takes 2 s, under each
+//! runtime); its report goes to `target/bench/webhooks.md`.
 
 mod audio;
 mod floor;
@@ -22,6 +26,7 @@ mod keepalive;
 mod load;
 mod overload;
 mod seed;
+mod webhooks;
 
 use std::fmt::Write as _;
 use std::io::{Read, Write};
@@ -66,11 +71,11 @@ fn main() -> Result<()> {
         .first()
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
-    if let Some(section @ ("overload" | "audio")) = only.as_deref() {
-        if section == "overload" {
-            overload(&root, &dir, &mut report)?;
-        } else {
-            audio(&root, &dir, &mut report)?;
+    if let Some(section @ ("overload" | "audio" | "webhooks")) = only.as_deref() {
+        match section {
+            "overload" => overload(&root, &dir, &mut report)?,
+            "audio" => audio(&root, &dir, &mut report)?,
+            _ => webhooks(&root, &dir, &mut report)?,
         }
         println!("{report}");
         std::fs::write(dir.join(format!("{section}.md")), &report)?;
@@ -183,6 +188,7 @@ fn main() -> Result<()> {
     runtimes(&root, &dir, &large, &endpoints, &mut report)?;
     overload(&root, &dir, &mut report)?;
     audio(&root, &dir, &mut report)?;
+    webhooks(&root, &dir, &mut report)?;
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
@@ -329,6 +335,62 @@ fn audio(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
             mib / down,
             up / floor_up,
             down / floor_down
+        )?;
+    }
+    Ok(())
+}
+
+/// A write's latency with no subscription, then with one whose receiver takes
+/// [`webhooks::RECEIVER_DELAY`] to answer, under each runtime.
+fn webhooks(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let spin = spin_cli(root, report)?;
+    writeln!(
+        report,
+        "\n**Webhooks.** {} sequential `POST /1.0/users/` (after {} unmeasured), each on its own \
+         connection, timed by the client to the end of its response: over a database with no \
+         subscription, then with one subscription (`[\"*\"]`) whose receiver, on loopback, \
+         answers each delivery after {} s. Ratio: with ÷ without (p50).\n",
+        webhooks::WRITES,
+        webhooks::WARMUP,
+        webhooks::RECEIVER_DELAY.as_secs()
+    )?;
+    writeln!(
+        report,
+        "| runtime | p50 without | p99 without | p50 with a 2 s receiver | p99 with | p50 ratio | deliveries received |\n\
+         |---|---:|---:|---:|---:|---:|---:|"
+    )?;
+    for (name, runtime) in runtimes_with(spin.as_deref()) {
+        let receiver = webhooks::Receiver::start()?;
+        let allowed = receiver.allowed();
+        let db = dir.join(format!(
+            "webhooks-{}.db",
+            if matches!(runtime, Runtime::Spin(_)) {
+                "spin"
+            } else {
+                "host"
+            }
+        ));
+        let (_, host) = Host::start_with(
+            runtime,
+            &manifest,
+            &db,
+            true,
+            &[("webhook_allowed_hosts", &allowed)],
+        )?;
+        let without = webhooks::writes(host.addr)?;
+        webhooks::subscribe(host.addr, &receiver)?;
+        let with = webhooks::writes(host.addr)?;
+        let received = receiver.wait_for(webhooks::WRITES + webhooks::WARMUP);
+        drop(host);
+        writeln!(
+            report,
+            "| {name} | {:.3} ms | {:.3} ms | {:.3} ms | {:.3} ms | {:.2}× | {received} |",
+            without.0,
+            without.1,
+            with.0,
+            with.1,
+            with.0 / without.0
         )?;
     }
     Ok(())
@@ -673,6 +735,17 @@ enum Process {
 impl Host {
     /// Start it and wait for its first answer; returns the time that took, in ms.
     fn start(runtime: Runtime, manifest: &Path, db: &Path, fresh: bool) -> Result<(f64, Host)> {
+        Self::start_with(runtime, manifest, db, fresh, &[])
+    }
+
+    /// [`Host::start`] with these application variables (`SPIN_VARIABLE_*`).
+    fn start_with(
+        runtime: Runtime,
+        manifest: &Path,
+        db: &Path,
+        fresh: bool,
+        variables: &[(&str, &str)],
+    ) -> Result<(f64, Host)> {
         if fresh {
             for suffix in ["", "-journal", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
@@ -699,6 +772,9 @@ impl Host {
                         .arg("--from")
                         .arg(manifest)
                         .args(["--sqlite-connections", connections])
+                        .envs(variables.iter().map(|(name, value)| {
+                            (format!("SPIN_VARIABLE_{}", name.to_uppercase()), *value)
+                        }))
                         .stdout(Stdio::from(log.try_clone()?))
                         .stderr(Stdio::from(log))
                         .spawn()?,
@@ -710,7 +786,10 @@ impl Host {
                     manifest: manifest.to_path_buf(),
                     dir: db.with_extension("spin"),
                     database: db.to_path_buf(),
-                    variables: Vec::new(),
+                    variables: variables
+                        .iter()
+                        .map(|(name, value)| (name.to_string(), value.to_string()))
+                        .collect(),
                     listen: addr,
                 }
                 .start_with(&runtime_config(db))?,

@@ -61,6 +61,33 @@ fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
     path
 }
 
+/// Spin checks `allowed_outbound_hosts` with the variables' defaults when it loads the app:
+/// a template whose default is no entry stops it, and the test host likewise.
+#[test]
+fn an_outbound_host_default_that_is_no_entry_stops_the_app() {
+    crate::support::Server::start(); // the components are built
+    let dir = fresh_db().with_extension("manifest");
+    std::fs::create_dir_all(&dir).unwrap();
+    let text = std::fs::read_to_string(workspace().join("spin.toml"))
+        .unwrap()
+        .replace(
+            "webhook_allowed_hosts = { default = \"https://webhooks.invalid\" }",
+            "webhook_allowed_hosts = { default = \"\" }",
+        )
+        .replace(
+            "source = \"target/",
+            &format!("source = \"{}/target/", workspace().display()),
+        );
+    assert!(text.contains("webhook_allowed_hosts = { default = \"\" }"));
+    let manifest = dir.join("spin.toml");
+    std::fs::write(&manifest, text).unwrap();
+    let error = crate::support::load_error(&manifest);
+    assert!(
+        error.contains("`allowed_outbound_hosts` is malformed"),
+        "{error}"
+    );
+}
+
 #[test]
 fn the_runtime_honours_sqlite_databases() {
     crate::support::Server::start(); // the components are built

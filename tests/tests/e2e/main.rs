@@ -16,3 +16,4 @@ mod recordings;
 mod tracing;
 mod users;
 mod voicemails;
+mod webhooks;

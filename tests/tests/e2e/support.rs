@@ -329,6 +329,30 @@ impl Server {
     }
 }
 
+/// Why the runtime refuses to load the app of `manifest` (it must refuse).
+pub fn load_error(manifest: &Path) -> String {
+    match runtime() {
+        Runtime::TestHost => match App::load(manifest) {
+            Ok(_) => panic!("the test host loaded {}", manifest.display()),
+            Err(e) => format!("{e:#}"),
+        },
+        Runtime::Spin(spin) => {
+            let up = SpinUp {
+                spin: spin.clone(),
+                manifest: manifest.to_path_buf(),
+                dir: fresh_path("refused"),
+                database: fresh_db(),
+                variables: Vec::new(),
+                listen: "127.0.0.1:0".parse().unwrap(),
+            };
+            match up.start() {
+                Ok(_) => panic!("spin up served {}", manifest.display()),
+                Err(e) => format!("{e:#}"),
+            }
+        }
+    }
+}
+
 /// The app in a process of its own, which a test may kill mid-request ([`Running::kill`]):
 /// `spin up` under Spin, the test host's own `testhost up` under the test host, with the
 /// same flags and runtime config, over this database and key-value store.
