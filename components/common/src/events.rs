@@ -311,6 +311,23 @@ fn post(url: &str, secret: &str, delivery: &Delivery) -> Result<u16, String> {
     let _ = options.set_connect_timeout(Some(nanos));
     let _ = options.set_first_byte_timeout(Some(nanos));
     let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("{e:?}"))?;
+    let written = write_body(outgoing, body);
+    // The response head, the request's failure, or the timeout, whichever comes first.
+    let ready = future.subscribe();
+    let deadline = wasi::clocks::monotonic_clock::subscribe_duration(nanos);
+    wasi::io::poll::poll(&[&ready, &deadline]);
+    match (future.get(), written) {
+        // The runtime's own reason first: a refused host, for one, closes the body
+        // stream while the body is still being written.
+        (Some(Ok(Err(e))), _) => Err(format!("{e:?}")),
+        (_, Err(e)) => Err(e),
+        (None, Ok(())) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
+        (Some(Err(())), Ok(())) => Err("the response was taken already".into()),
+        (Some(Ok(Ok(response))), Ok(())) => Ok(response.status()),
+    }
+}
+
+fn write_body(outgoing: wasi_http::OutgoingBody, body: &[u8]) -> Result<(), String> {
     {
         let stream = outgoing.write().map_err(|_| "request body not writable")?;
         for piece in body.chunks(4096) {
@@ -319,17 +336,7 @@ fn post(url: &str, secret: &str, delivery: &Delivery) -> Result<u16, String> {
                 .map_err(|e| format!("sending the body: {e:?}"))?;
         }
     }
-    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))?;
-    // The response head, or the timeout, whichever comes first.
-    let ready = future.subscribe();
-    let deadline = wasi::clocks::monotonic_clock::subscribe_duration(nanos);
-    wasi::io::poll::poll(&[&ready, &deadline]);
-    match future.get() {
-        None => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
-        Some(Err(())) => Err("the response was taken already".into()),
-        Some(Ok(Err(e))) => Err(format!("{e:?}")),
-        Some(Ok(Ok(response))) => Ok(response.status()),
-    }
+    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
 }
 
 fn sleep(duration: Duration) {
