@@ -103,6 +103,16 @@ impl Db {
         }
     }
 
+    /// Run `work`'s reads on one snapshot (a deferred transaction: no write lock), so that
+    /// several statements (a page and its total) agree while others write.
+    pub fn snapshot<T>(&self, work: impl FnOnce() -> Result<T, ApiError>) -> Result<T, ApiError> {
+        self.execute("BEGIN", &[])?;
+        let result = work();
+        // Nothing was written: ending it cannot lose anything.
+        let _ = self.execute("COMMIT", &[]);
+        result
+    }
+
     /// Take the write lock, or 503 when other writers keep it past the bound (the Spin
     /// variable `db_lock_timeout_ms`, 5 s unless set; read only when the lock is taken).
     ///

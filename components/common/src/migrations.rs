@@ -14,6 +14,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0005_retention.sql"),
     include_str!("../../../migrations/0006_audio.sql"),
     include_str!("../../../migrations/0007_webhooks.sql"),
+    include_str!("../../../migrations/0008_recording_counts.sql"),
 ];
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on
@@ -40,7 +41,7 @@ fn applied(db: &Db) -> Result<usize, ApiError> {
 }
 
 /// Split a SQL file into statements, since Spin runs only the first statement of a string.
-/// Knows quotes and comments; not `BEGIN ... END` blocks (so no triggers in migrations).
+/// Knows quotes, comments, and the `BEGIN ... END` body of a `CREATE TRIGGER`.
 pub fn statements(sql: &str) -> Vec<&str> {
     let bytes = sql.as_bytes();
     let mut out = Vec::new();
@@ -67,7 +68,7 @@ pub fn statements(sql: &str) -> Vec<&str> {
                 }
                 i += 1;
             }
-            b';' => {
+            b';' if !inside_trigger(&sql[start..i]) => {
                 if has_code {
                     out.push(sql[start..i].trim());
                 }
@@ -85,9 +86,42 @@ pub fn statements(sql: &str) -> Vec<&str> {
     out
 }
 
+/// Whether `statement` so far is a `CREATE TRIGGER` whose body has not ended (a `;` there ends
+/// one of the body's statements, not the trigger).
+fn inside_trigger(statement: &str) -> bool {
+    let code: Vec<String> = statement
+        .lines()
+        .map(|l| {
+            l.split("--")
+                .next()
+                .unwrap_or("")
+                .trim()
+                .to_ascii_uppercase()
+        })
+        .filter(|l| !l.is_empty())
+        .collect();
+    let code = code.join(" ");
+    code.starts_with("CREATE TRIGGER") && !code.ends_with("END")
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_trigger_is_one_statement() {
+        let sql = "CREATE TABLE t (x);
+-- counts
+CREATE TRIGGER c AFTER INSERT ON t BEGIN
+                     UPDATE n SET v = v + 1;
+  DELETE FROM m; -- tidy
+END;
+SELECT 1;";
+        let all = statements(sql);
+        assert_eq!(all.len(), 3, "{all:?}");
+        assert!(all[1].starts_with("-- counts\nCREATE TRIGGER") && all[1].ends_with("END"));
+        assert_eq!(all[2], "SELECT 1");
+    }
 
     #[test]
     fn splits_statements() {
@@ -106,15 +140,18 @@ mod tests {
 
     #[test]
     fn the_schema_splits_into_statements() {
-        // Every statement of the migrations starts a line with CREATE or ALTER.
-        let starts = |s: &str| s.starts_with("CREATE ") || s.starts_with("ALTER ");
+        // Every statement of the migrations starts a line with CREATE, ALTER or INSERT (a
+        // trigger's body is indented).
+        let starts = |s: &str| {
+            s.starts_with("CREATE ") || s.starts_with("ALTER ") || s.starts_with("INSERT ")
+        };
         for migration in MIGRATIONS {
             let all = statements(migration);
             let begun = migration.lines().filter(|l| starts(l)).count();
             assert_eq!(all.len(), begun);
             assert!(all
                 .iter()
-                .all(|s| s.contains("CREATE ") || s.contains("ALTER ")));
+                .all(|s| s.contains("CREATE ") || s.contains("ALTER ") || s.contains("INSERT ")));
         }
     }
 }

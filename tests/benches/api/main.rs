@@ -19,12 +19,18 @@
 //! `cargo bench -p testhost -- webhooks` (or `BENCH_ONLY=webhooks`) runs only the webhooks
 //! section (`webhooks.rs`: writes with and without a subscriber that takes 2 s, under each
 //! runtime); its report goes to `target/bench/webhooks.md`.
+//!
+//! `cargo bench -p testhost -- scale` (or `BENCH_ONLY=scale`) runs only the recordings-at-scale
+//! section (`scale.rs`: broad searches and deep pages over 1,000,000 and 5,000,000 recordings
+//! spread as a call center's are, under each runtime), about 15 minutes, most of it seeding;
+//! its report goes to `target/bench/scale.md`. `SCALE_CAMPAIGNS=5` runs the 1,000,000 only.
 
 mod audio;
 mod floor;
 mod keepalive;
 mod load;
 mod overload;
+mod scale;
 mod seed;
 mod webhooks;
 
@@ -71,10 +77,11 @@ fn main() -> Result<()> {
         .first()
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
-    if let Some(section @ ("overload" | "audio" | "webhooks")) = only.as_deref() {
+    if let Some(section @ ("overload" | "audio" | "webhooks" | "scale")) = only.as_deref() {
         match section {
             "overload" => overload(&root, &dir, &mut report)?,
             "audio" => audio(&root, &dir, &mut report)?,
+            "scale" => recordings_at_scale(&root, &dir, &mut report)?,
             _ => webhooks(&root, &dir, &mut report)?,
         }
         println!("{report}");
@@ -189,6 +196,7 @@ fn main() -> Result<()> {
     overload(&root, &dir, &mut report)?;
     audio(&root, &dir, &mut report)?;
     webhooks(&root, &dir, &mut report)?;
+    recordings_at_scale(&root, &dir, &mut report)?;
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
@@ -392,6 +400,104 @@ fn webhooks(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
             with.1,
             with.0 / without.0
         )?;
+    }
+    Ok(())
+}
+
+/// Broad recording searches and deep pages over realistic spreads ([`scale::Spread`]) at
+/// 1,000,000 and 5,000,000 recordings: [`scale::REQUESTS`] sequential requests of each shape
+/// on one keep-alive connection, under each runtime, beside the floor component's
+/// `GET /1.0/users/<id>` under the same runtime over the same file and the shape's own
+/// statements replayed on rusqlite (the SQL floor).
+fn recordings_at_scale(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let floor_manifest = root.join("tests").join("floor").join("spin.toml");
+    Manifest::load(&floor_manifest)?.build()?;
+    let spin = spin_cli(root, report)?;
+    let sizes: Vec<i64> = match std::env::var("SCALE_CAMPAIGNS") {
+        Ok(v) => v.split(',').map(str::parse).collect::<Result<_, _>>()?,
+        Err(_) => vec![5, 25],
+    };
+    writeln!(
+        report,
+        "\n**Recordings at scale.** Campaigns of 200,000 recordings over 120 days, each taken by \
+         its queue's 20 agents (10,000 each), callers calling a few times each. {} sequential \
+         requests of each shape on one keep-alive connection (after {} unmeasured), timed by \
+         the client. Ratio: the shape's p50 ÷ the floor component's (`GET /1.0/users/<id>`, \
+         one `SELECT` by id) under the same runtime over the same file. SQL floor: the \
+         request's own statements replayed on rusqlite (median).\n",
+        scale::REQUESTS,
+        scale::WARMUP
+    )?;
+    writeln!(
+        report,
+        "| recordings | runtime | request | p50 | p99 | p50 ÷ floor component | SQL floor p50 | errors |\n\
+         |---:|---|---|---:|---:|---:|---:|---:|"
+    )?;
+    // (runtime, shape, p50, the floor component's p50), per size, for the ratios between sizes.
+    let mut p50s: Vec<Vec<(String, String, f64, f64)>> = Vec::new();
+    for &campaigns in &sizes {
+        let spread = scale::Spread::with_campaigns(campaigns);
+        let db = dir.join(format!("scale-{}.db", spread.recordings()));
+        let (_, host) = Host::start(TEST_HOST, &manifest, &db, true)?;
+        drop(host);
+        scale::seed(&db, spread)?;
+        let shapes = scale::shapes(&db, spread)?;
+        let endpoints: Vec<Endpoint> = shapes
+            .iter()
+            .map(|(_, p)| Endpoint::fixed(p, false))
+            .collect();
+        let sql_floors = floors(&manifest, &db, &endpoints)?;
+        let recordings = spread.recordings();
+        let mut here = Vec::new();
+        for (name, runtime) in runtimes_with(spin.as_deref()) {
+            let user = |i: usize| format!("/1.0/users/{}", 1 + (i * 7919) % 10_000);
+            let (_, floor_host) = Host::start(runtime, &floor_manifest, &db, false)?;
+            keepalive::run(floor_host.addr, scale::WARMUP, user)?;
+            let floor = keepalive::run(floor_host.addr, scale::REQUESTS, user)?;
+            drop(floor_host);
+            writeln!(
+                report,
+                "| {recordings} | {name} | floor component: `GET /1.0/users/<id>` | {:.3} ms | {:.3} ms | 1.00× | | {} |",
+                floor.p50_ms, floor.p99_ms, floor.errors
+            )?;
+            let (_, host) = Host::start(runtime, &manifest, &db, false)?;
+            for ((label, path), sql) in shapes.iter().zip(&sql_floors) {
+                keepalive::run(host.addr, scale::WARMUP, |_| path.clone())?;
+                let s = keepalive::run(host.addr, scale::REQUESTS, |_| path.clone())?;
+                writeln!(
+                    report,
+                    "| {recordings} | {name} | {label}: `{path}` | {:.3} ms | {:.3} ms | {:.2}× | {sql:.3} ms | {} |",
+                    s.p50_ms,
+                    s.p99_ms,
+                    s.p50_ms / floor.p50_ms,
+                    s.errors
+                )?;
+                here.push((name.to_string(), label.clone(), s.p50_ms, floor.p50_ms));
+            }
+        }
+        p50s.push(here);
+    }
+    if let [small, large] = &p50s[..] {
+        writeln!(
+            report,
+            "\nFrom {} to {} recordings (the floor component moves with the machine: \
+             the last columns divide each p50 by the floor component's of the same run).\n\n\
+             | runtime | request | p50 | p50, 5× the data | ratio | ÷ floor | ÷ floor, 5× the data | ratio |\n\
+             |---|---|---:|---:|---:|---:|---:|---:|",
+            scale::Spread::with_campaigns(sizes[0]).recordings(),
+            scale::Spread::with_campaigns(sizes[1]).recordings()
+        )?;
+        for ((runtime, label, a, fa), (_, _, b, fb)) in small.iter().zip(large) {
+            writeln!(
+                report,
+                "| {runtime} | {label} | {a:.3} ms | {b:.3} ms | {:.2}× | {:.2}× | {:.2}× | {:.2}× |",
+                b / a,
+                a / fa,
+                b / fb,
+                (b / fb) / (a / fa)
+            )?;
+        }
     }
     Ok(())
 }

@@ -33,10 +33,10 @@ impl Scale {
 }
 
 /// A small deterministic generator, so every run seeds the same data.
-struct Lcg(u64);
+pub struct Lcg(pub u64);
 
 impl Lcg {
-    fn next(&mut self, below: i64) -> i64 {
+    pub fn next(&mut self, below: i64) -> i64 {
         self.0 = self
             .0
             .wrapping_mul(6364136223846793005)
