@@ -176,8 +176,9 @@ impl TimeRange {
 /// A page costs its own rows, whatever the number of matches: the keys of the page come from
 /// an index scan in list order that stops after the page, then only those rows are read; the
 /// total comes from the counts the triggers keep (`migrations/0008_recording_counts.sql`)
-/// when only the campaign, or the campaign and an agent, filter the list, else from an
-/// index count without the join; and a deep page of the whole campaign starts at the day its
+/// when the list is filtered by at most an agent or a time range (a range: its whole days
+/// from the counts, the days it cuts into from the index), else from an index count without
+/// the join; and a deep page of the whole campaign starts at the day its
 /// first row falls on, found from the per-day counts, rather than after every earlier row.
 pub fn list(
     db: &Db,
@@ -212,15 +213,16 @@ fn list_in(
     let (time, time_values) = f.time.sql("start_time");
     values.extend(time_values);
     let filter = format!("{}{time}", clauses.join(" AND "));
-    let whole_campaign = f.caller.is_none() && f.cid.is_none() && f.time.is_empty();
-    let only_time = f.caller.is_none() && f.cid.is_none() && f.agent_no.is_none();
-    let total = match (whole_campaign, f.agent_no) {
-        (false, None) if only_time => count_in_range(db, campaign_id, &f.time)?,
-        (true, None) => db.count(
+    // The kept counts answer when no filter but the agent or the time range is given.
+    let counted = f.caller.is_none() && f.cid.is_none();
+    let whole_campaign = counted && f.agent_no.is_none() && f.time.is_empty();
+    let total = match (counted, f.agent_no, f.time.is_empty()) {
+        (true, None, true) => db.count(
             "SELECT COALESCE(SUM(n), 0) FROM recording_day_counts WHERE campaign_id = ?",
             &params![campaign_id],
         )?,
-        (true, Some(agent_no)) => db.count(
+        (true, None, false) => count_in_range(db, campaign_id, &f.time)?,
+        (true, Some(agent_no), true) => db.count(
             "SELECT COALESCE((SELECT n FROM recording_agent_counts WHERE campaign_id = ? \
              AND agent_id = (SELECT id FROM agents WHERE number = ?)), 0)",
             &params![campaign_id, agent_no],
@@ -237,7 +239,7 @@ fn list_in(
             items: Vec::new(),
         });
     }
-    if whole_campaign && f.agent_no.is_none() && offset >= SEEK_FROM {
+    if whole_campaign && offset >= SEEK_FROM {
         if let Some((day, skip)) = day_of(db, campaign_id, offset)? {
             // The rows before that day are `offset - skip`: start there.
             let keys = "SELECT rowid AS id FROM recordings WHERE campaign_id = ? \
