@@ -22,6 +22,7 @@ use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::outbound::OutboundHttp;
+use crate::runtime_config::Database;
 
 use crate::manifest::Manifest;
 use crate::routes::Router;
@@ -77,7 +78,7 @@ pub struct App {
     engine: Engine,
     components: Arc<Vec<Loaded>>,
     router: Arc<Router>,
-    database: Arc<PathBuf>,
+    database: Arc<Database>,
     key_value: KeyValueStores,
     variables: Variables,
     client_addr: Option<SocketAddr>,
@@ -161,7 +162,7 @@ impl App {
             engine,
             components: Arc::new(components),
             router: Arc::new(router),
-            database: Arc::new(manifest.default_database()),
+            database: Arc::new(Database::File(manifest.default_database())),
             key_value: KeyValueStores::new(manifest.default_key_value_store()),
             variables: Variables::new(&manifest.variables),
             client_addr: None,
@@ -179,11 +180,23 @@ impl App {
             std::fs::create_dir_all(dir)
                 .with_context(|| format!("cannot create {}", dir.display()))?;
         }
-        self.database = Arc::new(path.to_path_buf());
+        self.database = Arc::new(Database::File(path.to_path_buf()));
         if self.pool.is_some() {
             self.pool = Some(Arc::default());
         }
         Ok(self)
+    }
+
+    /// Serve over this database: a file (as [`App::with_database`]) or a libSQL server, as
+    /// `[sqlite_database.default]` in Spin's runtime config names it.
+    pub fn with_database_config(self, database: &Database) -> Result<Self> {
+        match database {
+            Database::File(path) => self.with_database(path),
+            Database::Libsql { .. } => Ok(Self {
+                database: Arc::new(database.clone()),
+                ..self
+            }),
+        }
     }
 
     /// Serve the key-value store `label` from this SQLite file, as Spin's runtime config does
@@ -268,7 +281,7 @@ impl App {
         Ok(wasi.build())
     }
 
-    pub fn database(&self) -> &Path {
+    pub fn database(&self) -> &Database {
         &self.database
     }
 
@@ -328,7 +341,7 @@ impl App {
             wasi: self.wasi(&component.id)?,
             http: WasiHttpCtx::new(),
             sqlite: Sqlite {
-                default_path: self.database.clone(),
+                default: self.database.clone(),
                 allowed: component.databases.clone(),
                 log: self.statement_log.clone(),
                 pool: self.pool.clone(),

@@ -1,15 +1,50 @@
 //! A stand-in for Spin's runtime, for testing the components without the Spin CLI: it reads
 //! `spin.toml`, builds and loads the components, routes as Spin does, and provides the host
-//! interfaces they import (WASI, wasi:http, Spin's SQLite, variables and key-value store). Not
-//! a product: run the app with `spin up`.
+//! interfaces they import (WASI, wasi:http, Spin's SQLite on a file or a libSQL server,
+//! variables and key-value store). Not a product: run the app with `spin up`.
+
+use std::path::{Path, PathBuf};
+use std::process::{Command, Stdio};
 
 pub mod app;
+pub mod libsql;
 pub mod manifest;
 pub mod outbound;
 pub mod routes;
 pub mod runtime_config;
 pub mod spin;
 pub mod spin_up;
+pub mod sqld;
 
 pub use app::{serve, App};
 pub use manifest::Manifest;
+
+/// A tool the tests and the benchmark run, found as the variable `variable` names it (a path,
+/// absolute or relative to the workspace, or a name on the `PATH`), else `name` on the `PATH`,
+/// else the team's copy beside the checkout (`../shared/bin/<name>`): the first that answers
+/// `--version`. `None` when there is none.
+pub fn find_tool(variable: &str, name: &str, workspace: &Path) -> Option<PathBuf> {
+    let runs = |p: &Path| {
+        Command::new(p)
+            .arg("--version")
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .status()
+            .is_ok_and(|s| s.success())
+    };
+    if let Some(named) = std::env::var_os(variable).filter(|s| !s.is_empty()) {
+        let named = PathBuf::from(named);
+        let path = if named.components().count() > 1 && named.is_relative() {
+            workspace.join(named)
+        } else {
+            named
+        };
+        return runs(&path).then_some(path);
+    }
+    [
+        PathBuf::from(name),
+        workspace.join("../shared/bin").join(name),
+    ]
+    .into_iter()
+    .find(|p| runs(p))
+}

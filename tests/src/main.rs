@@ -14,7 +14,8 @@ const USAGE: &str = "usage:
               [--runtime-config-file PATH] [--log-dir DIR]
 
   --runtime-config-file, --log-dir: as `spin up` takes them (the file's `[sqlite_database.default]`
-  and `[key_value_store.<label>]`, type \"spin\"); `--db` wins over the file's database.
+  of type \"spin\" or \"libsql\", and `[key_value_store.<label>]`, type \"spin\"); `--db` (a file)
+  wins over the file's database.
 
   --sqlite-connections: `new` (the default) opens a connection for every `open`, as Spin does;
   `reuse` hands idle connections to the next requests (faster; for benchmarks).";
@@ -55,8 +56,8 @@ fn main() -> Result<()> {
             let mut app = App::load(&manifest)?.with_connections(connections);
             if let Some(path) = runtime_config {
                 let config = RuntimeConfig::load(&path)?;
-                if let Some(database) = config.database {
-                    app = app.with_database(&database)?;
+                if let Some(database) = &config.database {
+                    app = app.with_database_config(database)?;
                 }
                 for (label, path) in &config.key_value_stores {
                     app = app.with_key_value_store(label, path);
@@ -81,7 +82,7 @@ async fn up(app: App, listen: SocketAddr) -> Result<()> {
         .with_context(|| format!("cannot listen on {listen}"))?;
     // The line `spin up` prints, which scripts (and tests/src/spin_up.rs) wait for.
     println!("Serving http://{}", listener.local_addr()?);
-    println!("Database: {}", app.database().display());
+    println!("Database: {}", app.database());
     tokio::select! {
         r = testhost::serve(app, listener) => r,
         _ = tokio::signal::ctrl_c() => Ok(()),

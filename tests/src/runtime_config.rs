@@ -1,20 +1,64 @@
 //! The runtime-config file (`spin up --runtime-config-file`), as far as the test host serves
-//! what it names: `[sqlite_database.default]` and `[key_value_store.<label>]`, each of
-//! `type = "spin"` with a `path`, which is taken from the file's own directory when relative
-//! (as Spin 4.0.2 resolves it, `crates/runtime-config`). Other sections are refused, so that
-//! a test never believes the test host serves what it does not.
+//! what it names: `[sqlite_database.default]` of `type = "spin"` with a `path`, or of
+//! `type = "libsql"` with a server's `url` and `token`, and `[key_value_store.<label>]` of
+//! `type = "spin"` with a `path`. A `path` is taken from the file's own directory when
+//! relative (as Spin 4.0.2 resolves it, `crates/runtime-config`). Other sections are refused,
+//! so that a test never believes the test host serves what it does not.
 
 use std::collections::BTreeMap;
+use std::fmt;
 use std::path::{Path, PathBuf};
 
 use anyhow::{bail, Context, Result};
 use serde::Deserialize;
 
+/// Where the `default` SQLite database is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum Database {
+    /// A local file (`type = "spin"`), opened in process.
+    File(PathBuf),
+    /// A libSQL server (`type = "libsql"`: sqld, Turso), spoken to over HTTP.
+    Libsql { url: String, token: String },
+}
+
+impl Database {
+    /// The runtime-config section that names this database, as `spin up` reads it.
+    pub fn runtime_config(&self) -> Result<String> {
+        let section = "[sqlite_database.default]\n";
+        Ok(match self {
+            Self::File(path) => {
+                let path = path
+                    .to_str()
+                    .with_context(|| format!("{} is not UTF-8", path.display()))?;
+                format!("{section}type = \"spin\"\npath = {}\n", toml_string(path))
+            }
+            Self::Libsql { url, token } => format!(
+                "{section}type = \"libsql\"\nurl = {}\ntoken = {}\n",
+                toml_string(url),
+                toml_string(token)
+            ),
+        })
+    }
+}
+
+impl fmt::Display for Database {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Libsql { url, .. } => write!(f, "libSQL at {url}"),
+        }
+    }
+}
+
+fn toml_string(text: &str) -> String {
+    toml::Value::String(text.to_string()).to_string()
+}
+
 /// What a runtime-config file sets.
 #[derive(Debug, Default, PartialEq)]
 pub struct RuntimeConfig {
-    /// The `default` database's file, when set.
-    pub database: Option<PathBuf>,
+    /// The `default` database, when set.
+    pub database: Option<Database>,
     /// Key-value stores by label.
     pub key_value_stores: BTreeMap<String, PathBuf>,
 }
@@ -33,6 +77,8 @@ struct File {
 struct Store {
     r#type: String,
     path: Option<PathBuf>,
+    url: Option<String>,
+    token: Option<String>,
 }
 
 impl RuntimeConfig {
@@ -47,7 +93,7 @@ impl RuntimeConfig {
         let file: File = toml::from_str(text)?;
         let resolve = |section: &str, label: &str, store: Store| -> Result<PathBuf> {
             if store.r#type != "spin" {
-                bail!("[{section}.{label}]: the test host serves type \"spin\" only");
+                bail!("[{section}.{label}]: the test host serves type \"spin\" here");
             }
             let path = store
                 .path
@@ -59,7 +105,14 @@ impl RuntimeConfig {
             if label != "default" {
                 bail!("[sqlite_database.{label}]: the test host serves `default` only");
             }
-            config.database = Some(resolve("sqlite_database", &label, store)?);
+            // Spin's `LibsqlConfig` wants both (`crates/sqlite/src/lib.rs`).
+            config.database = Some(match store.r#type.as_str() {
+                "libsql" => match (store.url, store.token) {
+                    (Some(url), Some(token)) => Database::Libsql { url, token },
+                    _ => bail!("[sqlite_database.{label}]: type \"libsql\" needs url and token"),
+                },
+                _ => Database::File(resolve("sqlite_database", &label, store)?),
+            });
         }
         for (label, store) in file.key_value_store {
             let path = resolve("key_value_store", &label, store)?;
@@ -81,7 +134,10 @@ mod tests {
             Path::new("/srv/app"),
         )
         .unwrap();
-        assert_eq!(config.database, Some(PathBuf::from("/srv/app/data/app.db")));
+        assert_eq!(
+            config.database,
+            Some(Database::File(PathBuf::from("/srv/app/data/app.db")))
+        );
         assert_eq!(
             config.key_value_stores.get("default"),
             Some(&PathBuf::from("/abs/kv.db"))
@@ -89,9 +145,24 @@ mod tests {
     }
 
     #[test]
+    fn a_libsql_server_is_read_back_as_written() {
+        let database = Database::Libsql {
+            url: "http://127.0.0.1:8080".into(),
+            token: "t\"k".into(),
+        };
+        let text = database.runtime_config().unwrap();
+        let config = RuntimeConfig::parse(&text, Path::new("/")).unwrap();
+        assert_eq!(config.database, Some(database));
+        let file = Database::File(PathBuf::from("/srv/a b.db"));
+        let config = RuntimeConfig::parse(&file.runtime_config().unwrap(), Path::new("/")).unwrap();
+        assert_eq!(config.database, Some(file));
+    }
+
+    #[test]
     fn what_the_test_host_cannot_serve_is_refused() {
         for text in [
             "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"http://x\"\n",
+            "[sqlite_database.default]\ntype = \"other\"\nurl = \"http://x\"\n",
             "[sqlite_database.other]\ntype = \"spin\"\npath = \"a.db\"\n",
             "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n",
             "[llm_compute]\ntype = \"spin\"\n",

@@ -1,5 +1,6 @@
 //! The Spin interfaces the components import, as Spin implements them:
-//! `fermyon:spin/sqlite@2.0.0` (Spin's `factor-sqlite` and `sqlite-inproc`),
+//! `fermyon:spin/sqlite@2.0.0` (Spin's `factor-sqlite`, over a file as `sqlite-inproc` or a
+//! server as `sqlite-libsql`),
 //! `fermyon:spin/variables@2.0.0` (Spin's `factor-variables` with its environment provider)
 //! and `fermyon:spin/key-value@2.0.0` (Spin's `factor-key-value` with its SQLite store,
 //! `key-value-spin`).
@@ -13,6 +14,7 @@ use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::app::State;
 use crate::manifest::Variable;
+use crate::runtime_config::Database;
 
 wasmtime::component::bindgen!({
     path: "wit",
@@ -38,13 +40,13 @@ pub fn add_to_linker(linker: &mut Linker<State>) -> wasmtime::Result<()> {
 // ---------------------------------------------------------------------------------------
 // SQLite
 
-/// What a request may reach: the database file behind the `default` label, and the labels
-/// its component lists in `sqlite_databases`.
+/// What a request may reach: the `default` database, and the labels its component lists in
+/// `sqlite_databases`.
 #[derive(Clone)]
 pub struct Sqlite {
-    pub default_path: Arc<PathBuf>,
+    pub default: Arc<Database>,
     pub allowed: Arc<[String]>,
-    /// Idle connections to hand out, when connections are reused.
+    /// Idle connections to hand out, when connections to a file are reused.
     pub pool: Option<Arc<Pool>>,
     /// When a test or the benchmark asks for it: every statement the components run, with
     /// its parameters, in order (to check the real statements' query plans, and to time them
@@ -55,7 +57,7 @@ pub struct Sqlite {
 /// Statements as run: SQL text and bound parameters.
 pub type StatementLog = Arc<Mutex<Vec<(String, Vec<rusqlite::types::Value>)>>>;
 
-/// How `open` gets its SQLite connection.
+/// How `open` gets its SQLite connection to a file.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Connections {
     /// A new connection for every `open`, as Spin does (the default).
@@ -76,15 +78,21 @@ pub struct Pool {
 /// How many idle connections a pool keeps.
 const POOL_SIZE: usize = 64;
 
-/// One `open`: its own SQLite connection, opened lazily at the first statement, as Spin's
-/// in-process SQLite does, so a transaction belongs to one request.
-pub struct Connection {
-    path: Arc<PathBuf>,
+/// One `open`: a connection of its own, made lazily at the first statement, as Spin does, so
+/// that a transaction belongs to one request: to the file (Spin's `sqlite-inproc`), or to a
+/// libSQL server (Spin's `sqlite-libsql`, [`crate::libsql`]).
+pub enum Connection {
+    File(FileConnection),
+    Libsql(crate::libsql::LazyConnection),
+}
+
+pub struct FileConnection {
+    path: PathBuf,
     conn: Arc<Mutex<Option<rusqlite::Connection>>>,
     pool: Option<Arc<Pool>>,
 }
 
-impl Drop for Connection {
+impl Drop for FileConnection {
     /// A reused connection goes back to the pool without what the request left open.
     fn drop(&mut self) {
         let Some(pool) = &self.pool else { return };
@@ -110,6 +118,35 @@ impl Drop for Connection {
     }
 }
 
+impl FileConnection {
+    async fn execute(
+        &self,
+        statement: String,
+        parameters: Vec<Value>,
+    ) -> Result<QueryResult, sqlite::Error> {
+        let (path, conn, pool) = (self.path.clone(), self.conn.clone(), self.pool.clone());
+        // SQLite blocks (a busy writer waits up to its timeout): off the async workers.
+        tokio::task::spawn_blocking(move || {
+            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
+            if guard.is_none() {
+                let idle =
+                    pool.and_then(|p| p.idle.lock().unwrap_or_else(|e| e.into_inner()).pop());
+                *guard = Some(match idle {
+                    Some(conn) => conn,
+                    None => rusqlite::Connection::open(path.as_path()).map_err(io)?,
+                });
+            }
+            execute(
+                guard.as_ref().expect("opened above"),
+                &statement,
+                parameters,
+            )
+        })
+        .await
+        .unwrap_or_else(|_| Err(sqlite::Error::Io("internal runtime error".into())))
+    }
+}
+
 /// Spin caps the connections one request may hold open.
 const MAX_CONNECTIONS: usize = 256;
 
@@ -127,10 +164,15 @@ impl sqlite::HostConnection for State {
         if self.open_connections >= MAX_CONNECTIONS {
             return Ok(Err(sqlite::Error::Io("too many connections opened".into())));
         }
-        let connection = Connection {
-            path: self.sqlite.default_path.clone(),
-            conn: Arc::new(Mutex::new(None)),
-            pool: self.sqlite.pool.clone(),
+        let connection = match &*self.sqlite.default {
+            Database::File(path) => Connection::File(FileConnection {
+                path: path.clone(),
+                conn: Arc::new(Mutex::new(None)),
+                pool: self.sqlite.pool.clone(),
+            }),
+            Database::Libsql { url, token } => Connection::Libsql(
+                crate::libsql::LazyConnection::new(url.clone(), token.clone()),
+            ),
         };
         self.open_connections += 1;
         Ok(Ok(self.table.push(connection)?))
@@ -145,33 +187,16 @@ impl sqlite::HostConnection for State {
         let Ok(c) = self.table.get(&connection) else {
             return Ok(Err(sqlite::Error::InvalidConnection));
         };
-        let (path, conn, pool) = (c.path.clone(), c.conn.clone(), c.pool.clone());
         if let Some(log) = &self.sqlite.log {
             let params = parameters.iter().cloned().map(to_sql).collect();
             log.lock()
                 .unwrap_or_else(|p| p.into_inner())
                 .push((statement.clone(), params));
         }
-        // SQLite blocks (a busy writer waits up to its timeout): off the async workers.
-        let result = tokio::task::spawn_blocking(move || {
-            let mut guard = conn.lock().unwrap_or_else(|p| p.into_inner());
-            if guard.is_none() {
-                let idle =
-                    pool.and_then(|p| p.idle.lock().unwrap_or_else(|e| e.into_inner()).pop());
-                *guard = Some(match idle {
-                    Some(conn) => conn,
-                    None => rusqlite::Connection::open(path.as_path()).map_err(io)?,
-                });
-            }
-            execute(
-                guard.as_ref().expect("opened above"),
-                &statement,
-                parameters,
-            )
+        Ok(match c {
+            Connection::File(file) => file.execute(statement, parameters).await,
+            Connection::Libsql(server) => server.execute(&statement, parameters).await,
         })
-        .await
-        .unwrap_or_else(|_| Err(sqlite::Error::Io("internal runtime error".into())));
-        Ok(result)
     }
 
     async fn drop(&mut self, connection: Resource<Connection>) -> wasmtime::Result<()> {
@@ -206,19 +231,34 @@ fn execute(
                 .map(|values| RowResult { values })
         })
         .map_err(io)?;
-    let mut out = Vec::new();
-    let mut bytes = 0usize;
+    let mut out = BoundedRows::default();
     for row in rows {
-        let row = row.map_err(io)?;
-        bytes += row.values.iter().map(size).sum::<usize>();
-        if bytes > MAX_RESULT_BYTES {
+        out.push(row.map_err(io)?)?;
+    }
+    Ok(QueryResult {
+        columns,
+        rows: out.rows,
+    })
+}
+
+/// A query's rows as they are read, refused past Spin's bound on a result.
+#[derive(Default)]
+pub(crate) struct BoundedRows {
+    pub rows: Vec<RowResult>,
+    bytes: usize,
+}
+
+impl BoundedRows {
+    pub fn push(&mut self, row: RowResult) -> Result<(), sqlite::Error> {
+        self.bytes += row.values.iter().map(size).sum::<usize>();
+        if self.bytes > MAX_RESULT_BYTES {
             return Err(sqlite::Error::Io(format!(
                 "query result exceeds limit of {MAX_RESULT_BYTES} bytes"
             )));
         }
-        out.push(row);
+        self.rows.push(row);
+        Ok(())
     }
-    Ok(QueryResult { columns, rows: out })
 }
 
 /// Spin refuses a query result larger than this (its `MAX_HOST_BUFFERED_BYTES`).

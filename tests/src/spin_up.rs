@@ -10,30 +10,12 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-/// The Spin CLI to run: `$SPIN` (a path, absolute or relative to the workspace, or a name on
-/// the `PATH`), else `spin` on the `PATH`, else the team's copy beside the checkout
-/// (`../shared/bin/spin`). `None` when there is none.
+use crate::runtime_config::Database;
+
+/// The Spin CLI to run: `$SPIN`, else `spin` on the `PATH`, else the team's copy beside the
+/// checkout (`../shared/bin/spin`); see [`crate::find_tool`].
 pub fn find(workspace: &Path) -> Option<PathBuf> {
-    let runs = |p: &Path| {
-        Command::new(p)
-            .arg("--version")
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .status()
-            .is_ok_and(|s| s.success())
-    };
-    if let Some(named) = std::env::var_os("SPIN").filter(|s| !s.is_empty()) {
-        let named = PathBuf::from(named);
-        let path = if named.components().count() > 1 && named.is_relative() {
-            workspace.join(named)
-        } else {
-            named
-        };
-        return runs(&path).then_some(path);
-    }
-    [PathBuf::from("spin"), workspace.join("../shared/bin/spin")]
-        .into_iter()
-        .find(|p| runs(p))
+    crate::find_tool("SPIN", "spin", workspace)
 }
 
 /// What one `spin up` serves, and how.
@@ -44,8 +26,8 @@ pub struct SpinUp {
     pub manifest: PathBuf,
     /// A directory of this instance's own: its runtime config, component logs and output.
     pub dir: PathBuf,
-    /// The file behind the `default` SQLite database.
-    pub database: PathBuf,
+    /// The `default` SQLite database: a file, or a libSQL server.
+    pub database: Database,
     /// Application variables, given as `SPIN_VARIABLE_*` (the caller's own are not passed on).
     pub variables: Vec<(String, String)>,
     /// Where to listen; port 0 lets the system choose.
@@ -76,10 +58,7 @@ impl SpinUp {
         let runtime_config = self.dir.join("runtime-config.toml");
         std::fs::write(
             &runtime_config,
-            format!(
-                "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n{more_runtime_config}",
-                toml_string(&self.database)?
-            ),
+            format!("{}{more_runtime_config}", self.database.runtime_config()?),
         )?;
         let output = self.dir.join("spin.out");
         let out = std::fs::File::create(&output)?;
@@ -185,11 +164,4 @@ impl Drop for Running {
         unsafe { libc::kill(group, libc::SIGKILL) };
         let _ = self.child.wait();
     }
-}
-
-fn toml_string(path: &Path) -> Result<String> {
-    let text = path
-        .to_str()
-        .with_context(|| format!("{} is not UTF-8", path.display()))?;
-    Ok(toml::Value::String(text.to_string()).to_string())
 }

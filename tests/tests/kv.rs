@@ -11,6 +11,7 @@ use std::path::{Path, PathBuf};
 use std::sync::OnceLock;
 use std::time::Duration;
 
+use testhost::runtime_config::Database;
 use testhost::spin_up::SpinUp;
 use testhost::{App, Manifest};
 
@@ -242,7 +243,7 @@ fn in_spin(dir: &Path, steps: &[Step]) -> Option<Answers> {
         spin,
         manifest: probe(),
         dir: dir.to_path_buf(),
-        database: dir.join("sqlite.db"),
+        database: Database::File(dir.join("sqlite.db")),
         variables: Vec::new(),
         listen: "127.0.0.1:0".parse().unwrap(),
     }
@@ -403,7 +404,7 @@ fn an_unknown_label_is_refused_at_start() {
             spin,
             manifest,
             dir: dir.join("spin"),
-            database: dir.join("sqlite.db"),
+            database: Database::File(dir.join("sqlite.db")),
             variables: Vec::new(),
             listen: "127.0.0.1:0".parse().unwrap(),
         }

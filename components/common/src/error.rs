@@ -136,10 +136,16 @@ impl From<spin_sdk::key_value::Error> for ApiError {
     }
 }
 
-/// SQLite's "database is locked" (`SQLITE_BUSY`), as Spin passes it on: `io(message)`.
+/// SQLite's "database is locked" (`SQLITE_BUSY`), as Spin passes it on: `io(message)`; or a
+/// libSQL server's `TRANSACTION_TIMEOUT`: the server took the write lock back from a
+/// transaction that held it too long (about 5 s, while others waited) and rolled it back.
+/// Either way nothing was written, and trying again later can succeed.
 pub fn is_busy(e: &spin_sdk::sqlite::Error) -> bool {
     matches!(e, spin_sdk::sqlite::Error::Io(m)
-        if m.contains("database is locked") || m.contains("database is busy"))
+        if m.contains("database is locked")
+            || m.contains("database is busy")
+            || m.contains("TRANSACTION_TIMEOUT")
+            || m.contains("Transaction timed out"))
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
@@ -183,6 +189,12 @@ mod tests {
         assert_eq!(e.status(), 503);
         assert_eq!(e.messages().unwrap(), vec!["Service busy, try again"]);
         assert!(e.detail().unwrap().contains("database is locked"));
+        let stolen = "Hrana: `stream error: `Error { message: \"Transaction timed out\", \
+                      code: \"TRANSACTION_TIMEOUT\" }``";
+        assert_eq!(
+            ApiError::from(spin_sdk::sqlite::Error::Io(stolen.into())).status(),
+            503
+        );
         let other = spin_sdk::sqlite::Error::Io("disk I/O error".into());
         assert_eq!(ApiError::from(other).status(), 500);
         assert_eq!(

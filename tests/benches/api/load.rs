@@ -16,6 +16,21 @@ pub struct Measured {
     pub errors: u64,
 }
 
+impl Measured {
+    /// Runs made at once against several servers, as one: requests and req/s summed,
+    /// latencies the slowest run's.
+    pub fn together(runs: &[Measured]) -> Measured {
+        let max = |f: fn(&Measured) -> f64| runs.iter().map(f).fold(0.0, f64::max);
+        Measured {
+            rps: runs.iter().map(|m| m.rps).sum(),
+            p50_ms: max(|m| m.p50_ms),
+            p99_ms: max(|m| m.p99_ms),
+            requests: runs.iter().map(|m| m.requests).sum(),
+            errors: runs.iter().map(|m| m.errors).sum(),
+        }
+    }
+}
+
 /// Table cells for a run at 1 and one at 16 connections: req/s, p50, p99 of each.
 pub fn cells(one: &Measured, sixteen: &Measured) -> String {
     format!(

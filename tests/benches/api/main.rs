@@ -44,7 +44,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use seed::Scale;
+use testhost::runtime_config::Database;
 use testhost::spin_up::{Running, SpinUp};
+use testhost::sqld::Sqld;
 use testhost::{App, Manifest};
 
 const SECONDS: u32 = 5;
@@ -77,11 +79,17 @@ fn main() -> Result<()> {
         .first()
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
-    if let Some(section @ ("overload" | "audio" | "webhooks" | "scale")) = only.as_deref() {
+    if let Some(section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out")) =
+        only.as_deref()
+    {
         match section {
             "overload" => overload(&root, &dir, &mut report)?,
             "audio" => audio(&root, &dir, &mut report)?,
             "scale" => recordings_at_scale(&root, &dir, &mut report)?,
+            "scale-out" => {
+                load::ensure_wrk()?;
+                scale_out(&root, &dir, &mut report)?
+            }
             _ => webhooks(&root, &dir, &mut report)?,
         }
         println!("{report}");
@@ -197,6 +205,7 @@ fn main() -> Result<()> {
     audio(&root, &dir, &mut report)?;
     webhooks(&root, &dir, &mut report)?;
     recordings_at_scale(&root, &dir, &mut report)?;
+    scale_out(&root, &dir, &mut report)?;
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
@@ -519,6 +528,150 @@ fn toml_path(path: &Path) -> String {
     format!("{:?}", path.display().to_string())
 }
 
+/// The app's database on a libSQL server (a local sqld, over loopback) beside a local file:
+/// `GET /1.0/users/<id>` and `POST` of a recording under each runtime, one instance, then two
+/// instances on the one server with the load split between them (one wrk each, at once).
+fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let Some(sqld) = testhost::sqld::find(root) else {
+        writeln!(
+            report,
+            "\n(No sqld found: set `SQLD`, or put `sqld` on the `PATH`, for the libSQL rows.)"
+        )?;
+        return Ok(());
+    };
+    let manifest = root.join("spin.toml");
+    let spin = spin_cli(root, report)?;
+    let scale = Scale::FULL.with_recordings(10_000);
+    writeln!(
+        report,
+        "\n**Scaling out: the database on a libSQL server.** sqld 0.24 on loopback (`type = \
+         \"libsql\"` in the runtime config) beside a local file, each seeded with {} users and \
+         {} recordings; wrk {SECONDS} s a run after a 1 s warm-up. Two instances: two servers \
+         of the runtime on the one sqld, one wrk on each at once with half the connections; \
+         req/s summed, latencies the slower instance's.\n",
+        scale.users, scale.recordings
+    )?;
+    writeln!(
+        report,
+        "| runtime | database | instances | request | req/s (1 conn each) | p50 | p99 | req/s (16 conns in all) | p50 | p99 | errors |\n\
+         |---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
+    )?;
+    let mut writers = Vec::new();
+    for (name, runtime) in runtimes_with(spin.as_deref()) {
+        let tag = if matches!(runtime, Runtime::Spin(_)) {
+            "spin"
+        } else {
+            "host"
+        };
+        // A local file, one instance.
+        let file = dir.join(format!("scale-out-{tag}.db"));
+        let (_, host) = Host::start(runtime, &manifest, &file, true)?;
+        drop(host);
+        seed::seed(&file, scale)?;
+        let endpoints = scale_out_endpoints(&file)?;
+        let (_, host) = Host::start(runtime, &manifest, &file, false)?;
+        for e in &endpoints {
+            let row = run_endpoint(&host, dir, e)?;
+            scale_out_row(report, name, "file", 1, e, &row)?;
+        }
+        drop(host);
+
+        // sqld: migrated by the first instance, seeded through its file.
+        let sqld_dir = dir.join(format!("scale-out-{tag}.sqld"));
+        let _ = std::fs::remove_dir_all(&sqld_dir);
+        let server = Sqld::start(&sqld, &sqld_dir)?;
+        let database = server.database();
+        let (_, a) = Host::start_on(runtime, &manifest, &database, &sqld_dir.join("a"), &[])?;
+        seed::seed(&server.data_file(), scale)?;
+        let endpoints = scale_out_endpoints(&server.data_file())?;
+        for e in &endpoints {
+            let row = run_endpoint(&a, dir, e)?;
+            scale_out_row(report, name, "sqld", 1, e, &row)?;
+        }
+        let (_, b) = Host::start_on(runtime, &manifest, &database, &sqld_dir.join("b"), &[])?;
+        for e in &endpoints {
+            let script = e.script(dir)?;
+            let both = |connections: u32, seconds: u32, run: &str| {
+                std::thread::scope(|scope| {
+                    let runs: Vec<_> = [&a, &b]
+                        .map(|host| {
+                            let script = &script;
+                            scope.spawn(move || {
+                                load::wrk(&host.base(), script, connections, seconds, run)
+                            })
+                        })
+                        .into_iter()
+                        .collect();
+                    let runs = runs
+                        .into_iter()
+                        .map(|r| r.join().expect("wrk thread"))
+                        .collect::<Result<Vec<_>>>()?;
+                    Ok::<_, anyhow::Error>(load::Measured::together(&runs))
+                })
+            };
+            both(1, 1, "warmup")?;
+            let row = (both(1, SECONDS, "c1")?, both(8, SECONDS, "c16")?);
+            scale_out_row(report, name, "sqld", 2, e, &row)?;
+        }
+        let nanos = std::time::SystemTime::now()
+            .duration_since(std::time::UNIX_EPOCH)?
+            .as_nanos();
+        let one = overload::run(
+            &[a.addr],
+            &server.data_file(),
+            &[a.pid()?],
+            &format!("so1{nanos}"),
+        )?;
+        let two = overload::run(
+            &[a.addr, b.addr],
+            &server.data_file(),
+            &[a.pid()?, b.pid()?],
+            &format!("so2{nanos}"),
+        )?;
+        writers.push((name, one, two));
+    }
+    writeln!(
+        report,
+        "\n{} writers posting users for {} s (as in \"Overload\"), over the sqld above: one \
+         instance, then spread over both.\n\n\
+         | runtime | instances | writes/s | p50 | p99 | max | 2xx | 503 | 500 | other | no answer | missing | refused but present |\n\
+         |---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        overload::WRITERS,
+        overload::SECONDS
+    )?;
+    for (name, one, two) in writers {
+        for (instances, o) in [(1, one), (2, two)] {
+            writeln!(report, "| {name} | {instances} | {} |", o.cells())?;
+        }
+    }
+    Ok(())
+}
+
+/// The requests of [`scale_out`]: a user by id, and a new recording.
+fn scale_out_endpoints(db: &Path) -> Result<Vec<Endpoint>> {
+    let mut endpoints = Targets::find(db)?.endpoints();
+    endpoints.retain(|e| e.label.starts_with("GET /1.0/users/<id>") || e.method == "POST");
+    Ok(endpoints)
+}
+
+fn scale_out_row(
+    report: &mut String,
+    runtime: &str,
+    database: &str,
+    instances: u32,
+    e: &Endpoint,
+    (one, sixteen): &(load::Measured, load::Measured),
+) -> Result<()> {
+    writeln!(
+        report,
+        "| {runtime} | {database} | {instances} | `{}` | {} | {} |",
+        e.label,
+        load::cells(one, sixteen),
+        one.errors + sixteen.errors
+    )?;
+    Ok(())
+}
+
 /// Overload under each runtime: [`overload::WRITERS`] clients posting users for
 /// [`overload::SECONDS`] over a fresh database, on a quiet machine and with every CPU kept
 /// busy by another process; then every acknowledged write looked up in the database.
@@ -559,24 +712,14 @@ fn overload(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
             let burners = busy.then(overload::Burners::start).transpose()?;
             let cpus = burners.as_ref().map_or(0, overload::Burners::count);
             let run = format!("ovl{nanos}{}", u8::from(busy));
-            let o = overload::run(host.addr, &db, host.pid()?, &run)?;
+            let o = overload::run(&[host.addr], &db, &[host.pid()?], &run)?;
             drop(burners);
             drop(host);
             let answered = o.latencies_ms.len().max(1) as f64;
             writeln!(
                 report,
-                "| {name} | {cpus} | {:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {} | {} | {} | {:.2} ms |",
-                o.acknowledged() as f64 / o.seconds,
-                o.percentile_ms(0.50),
-                o.percentile_ms(0.99),
-                o.percentile_ms(1.0),
-                o.acknowledged(),
-                o.count(503),
-                o.count(500),
-                o.other(),
-                o.failed,
-                o.missing,
-                o.refused_but_present,
+                "| {name} | {cpus} | {} | {:.2} ms |",
+                o.cells(),
                 o.server_cpu_s * 1000.0 / answered
             )?;
             eprintln!(
@@ -857,19 +1000,33 @@ impl Host {
                 let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
             }
         }
+        Self::start_on(
+            runtime,
+            manifest,
+            &Database::File(db.to_path_buf()),
+            db,
+            variables,
+        )
+    }
+
+    /// [`Host::start_with`] over `database` (a file or a libSQL server); its key-value store,
+    /// runtime config and logs are named after `base`.
+    fn start_on(
+        runtime: Runtime,
+        manifest: &Path,
+        database: &Database,
+        base: &Path,
+        variables: &[(&str, &str)],
+    ) -> Result<(f64, Host)> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let started = Instant::now();
         let process = match runtime {
             Runtime::TestHost(connections) => {
-                let log = std::fs::File::create(db.with_extension("host.log"))?;
-                let config = db.with_extension("runtime-config.toml");
+                let log = std::fs::File::create(base.with_extension("host.log"))?;
+                let config = base.with_extension("runtime-config.toml");
                 std::fs::write(
                     &config,
-                    format!(
-                        "[sqlite_database.default]\ntype = \"spin\"\npath = {}\n{}",
-                        toml_path(db),
-                        runtime_config(db)
-                    ),
+                    format!("{}{}", database.runtime_config()?, runtime_config(base)),
                 )?;
                 Process::TestHost(
                     Command::new(env!("CARGO_BIN_EXE_testhost"))
@@ -890,15 +1047,15 @@ impl Host {
                 SpinUp {
                     spin: spin.to_path_buf(),
                     manifest: manifest.to_path_buf(),
-                    dir: db.with_extension("spin"),
-                    database: db.to_path_buf(),
+                    dir: base.with_extension("spin"),
+                    database: database.clone(),
                     variables: variables
                         .iter()
                         .map(|(name, value)| (name.to_string(), value.to_string()))
                         .collect(),
                     listen: addr,
                 }
-                .start_with(&runtime_config(db))?,
+                .start_with(&runtime_config(base))?,
             ),
         };
         let host = Host { process, addr };

@@ -37,6 +37,25 @@ pub struct Outcome {
 }
 
 impl Outcome {
+    /// Table cells: writes/s, p50, p99, max, 2xx, 503, 500, other, no answer, missing,
+    /// refused but present.
+    pub fn cells(&self) -> String {
+        format!(
+            "{:.0} | {:.1} ms | {:.1} ms | {:.1} ms | {} | {} | {} | {} | {} | {} | {}",
+            self.acknowledged() as f64 / self.seconds,
+            self.percentile_ms(0.50),
+            self.percentile_ms(0.99),
+            self.percentile_ms(1.0),
+            self.acknowledged(),
+            self.count(503),
+            self.count(500),
+            self.other(),
+            self.failed,
+            self.missing,
+            self.refused_but_present
+        )
+    }
+
     pub fn count(&self, status: u16) -> usize {
         self.statuses.get(&status).copied().unwrap_or(0)
     }
@@ -105,15 +124,18 @@ impl Drop for Burners {
 /// the id a 2xx gave.
 type Seen = Vec<(String, Option<u16>, f64, Option<i64>)>;
 
-/// Run [`WRITERS`] writers against `addr` for [`SECONDS`], then check `db`. `server_pid`: the
-/// process whose CPU time to report.
-pub fn run(addr: SocketAddr, db: &Path, server_pid: u32, run: &str) -> Result<Outcome> {
-    let cpu_before = cpu_seconds(server_pid)?;
+/// Run [`WRITERS`] writers for [`SECONDS`], writer `w` against `addrs[w % addrs.len()]` (one
+/// instance, or several over one database), then check `db`. `server_pids`: the processes
+/// whose CPU time to report, summed.
+pub fn run(addrs: &[SocketAddr], db: &Path, server_pids: &[u32], run: &str) -> Result<Outcome> {
+    let cpu = || -> Result<f64> { server_pids.iter().map(|&pid| cpu_seconds(pid)).sum() };
+    let cpu_before = cpu()?;
     let started = Instant::now();
     let deadline = started + Duration::from_secs(SECONDS);
     let writers: Vec<_> = (0..WRITERS)
         .map(|w| {
             let run = run.to_string();
+            let addr = addrs[w % addrs.len()];
             std::thread::spawn(move || writer(addr, deadline, &format!("{run}-{w}")))
         })
         .collect();
@@ -122,7 +144,7 @@ pub fn run(addr: SocketAddr, db: &Path, server_pid: u32, run: &str) -> Result<Ou
         seen.extend(w.join().expect("a writer panicked"));
     }
     let seconds = started.elapsed().as_secs_f64();
-    let server_cpu_s = cpu_seconds(server_pid)? - cpu_before;
+    let server_cpu_s = cpu()? - cpu_before;
 
     let conn = rusqlite::Connection::open(db)?;
     conn.busy_timeout(Duration::from_secs(30))?;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::{fresh_db, send, start_process, Response, Server};
+use crate::support::{fresh_db, fresh_path, send, start_process, Response, Server};
 
 /// A chunk in the key-value store (components/campaigns/src/audio.rs).
 const CHUNK: usize = 1 << 20;
@@ -377,7 +377,7 @@ fn a_recording_takes_its_audio_with_it() {
 #[test]
 fn a_replacement_killed_midway_leaves_the_old_audio() {
     let db = fresh_db();
-    let key_value = db.with_extension("kv.db");
+    let key_value = fresh_path("kv.db");
     let server = start_process(&db, &key_value);
     let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
         let body = body.map(|b| serde_json::to_vec(&b).unwrap());

@@ -459,6 +459,24 @@ fn the_generated_secret_is_kept_and_shared_by_all_components() {
     assert_eq!(kept, 1);
 }
 
+/// Two instances over one database (two `spin up` on one libSQL server, say): the secret
+/// is the one kept there, so a nonce one instance issued is good at the other, and the
+/// counts are shared too: a request replayed at the other instance is refused.
+#[test]
+fn instances_on_one_database_share_the_secret_and_the_counts() {
+    let a = Server::start_with(remote);
+    let b = Server::start_with(|c| remote(c).with_database(&a.db));
+    let path = "/1.0/users/";
+    let n = nonce(&a.get(path), "SHA-256");
+    let with = |nc| authorization_nc("SHA-256", ("admin", "s3cr:t"), "GET", path, &n, nc);
+    get_with(&b, path, &with(1)).expect(200);
+    let replayed = get_with(&a, path, &with(1));
+    replayed.expect_empty(401);
+    assert!(stale(&replayed));
+    get_with(&a, path, &with(2)).expect(200);
+    get_with(&b, path, &with(2)).expect_empty(401);
+}
+
 #[test]
 fn allowed_hosts_pass() {
     // The client's network, and a neighbour of the client in it.

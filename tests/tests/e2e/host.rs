@@ -3,7 +3,7 @@
 
 use std::path::Path;
 
-use crate::support::{fresh_db, send, skipped_under_spin, workspace, Server};
+use crate::support::{fresh_db, fresh_path, send, skipped_under_spin, workspace, Server};
 use serde_json::json;
 
 #[test]
@@ -66,7 +66,7 @@ fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
 #[test]
 fn an_outbound_host_default_that_is_no_entry_stops_the_app() {
     crate::support::Server::start(); // the components are built
-    let dir = fresh_db().with_extension("manifest");
+    let dir = fresh_path("manifest");
     std::fs::create_dir_all(&dir).unwrap();
     let text = std::fs::read_to_string(workspace().join("spin.toml"))
         .unwrap()
@@ -92,7 +92,7 @@ fn an_outbound_host_default_that_is_no_entry_stops_the_app() {
 fn the_runtime_honours_sqlite_databases() {
     crate::support::Server::start(); // the components are built
     let db = fresh_db();
-    let dir = db.with_extension("manifest");
+    let dir = fresh_path("manifest");
     std::fs::create_dir_all(&dir).unwrap();
     let manifest = manifest_without_database_permission(&dir);
     let s = Server::start_with(|config| config.with_manifest(&manifest).with_database(&db));

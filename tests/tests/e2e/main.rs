@@ -1,5 +1,5 @@
-//! End-to-end tests: the real `.wasm` components of `spin.toml`, served by the test host over
-//! real HTTP and a real SQLite file.
+//! End-to-end tests: the real `.wasm` components of `spin.toml`, served by the test host or
+//! `spin up` over real HTTP, on a real SQLite file or a real libSQL server (`support`).
 
 mod contract;
 mod support;
@@ -13,6 +13,7 @@ mod conditional;
 mod document;
 mod host;
 mod recordings;
+mod scale_out;
 mod tracing;
 mod users;
 mod voicemails;

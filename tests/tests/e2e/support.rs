@@ -6,16 +6,23 @@
 //! one `spin up` per server (`E2E_RUNTIME=spin`; `SPIN` names the binary, else `spin` on the
 //! `PATH`). The tests are the same; the few that need what only the test host can do say so
 //! with [`skipped_under_spin`].
+//!
+//! The app's database is a fresh SQLite file per test, or, with `E2E_DATABASE=sqld`, a fresh
+//! libSQL server per test (`SQLD` names the binary, else `sqld` on the `PATH`, else
+//! `../shared/bin/sqld`), which the runtime reaches as Spin's `type = "libsql"`. The few tests
+//! about what only a local file does say so with [`skipped_on_sqld`].
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
-use std::sync::OnceLock;
+use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
+use testhost::runtime_config::Database;
 use testhost::spin::{Connections, StatementLog};
 use testhost::spin_up::{Running, SpinUp};
+use testhost::sqld::Sqld;
 use testhost::{App, Manifest};
 
 pub fn workspace() -> PathBuf {
@@ -50,6 +57,29 @@ pub fn skipped_under_spin(why: &str) -> bool {
     let skip = matches!(runtime(), Runtime::Spin(_));
     if skip {
         eprintln!("skipped under Spin: {why}");
+    }
+    skip
+}
+
+/// The libSQL server to run, when the app's database is on one (`E2E_DATABASE=sqld`).
+fn sqld() -> Option<&'static Path> {
+    static SQLD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SQLD.get_or_init(|| match std::env::var("E2E_DATABASE").as_deref() {
+        Err(_) | Ok("") | Ok("file") => None,
+        Ok("sqld") => Some(testhost::sqld::find(&workspace()).expect(
+            "E2E_DATABASE=sqld: no sqld found (set SQLD to its path, or put sqld on the PATH)",
+        )),
+        Ok(other) => panic!("E2E_DATABASE is `file` or `sqld`, not `{other}`"),
+    })
+    .as_deref()
+}
+
+/// On a libSQL server, a test about what only a local file does passes without running, and
+/// says why on stderr. Use it first thing: `if skipped_on_sqld("why") { return; }`.
+pub fn skipped_on_sqld(why: &str) -> bool {
+    let skip = sqld().is_some();
+    if skip {
+        eprintln!("skipped on sqld: {why}");
     }
     skip
 }
@@ -91,20 +121,73 @@ fn tokio() -> &'static tokio::runtime::Runtime {
 }
 
 /// A path of this test process's own in Cargo's temporary directory for integration tests.
-fn fresh_path(extension: &str) -> PathBuf {
+pub fn fresh_path(extension: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
     let n = N.fetch_add(1, Ordering::SeqCst);
     Path::new(env!("CARGO_TARGET_TMPDIR"))
         .join(format!("e2e-{}-{n}.{extension}", std::process::id()))
 }
 
-/// A fresh database file.
-pub fn fresh_db() -> PathBuf {
-    let path = fresh_path("db");
-    for suffix in ["", "-journal", "-wal", "-shm"] {
-        let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+/// The app's `default` database in a test: a file, or a libSQL server of its own (stopped
+/// when the last clone is dropped).
+#[derive(Clone)]
+pub struct AppDatabase {
+    /// The SQLite file behind it (the server's own file on sqld), for [`Server::sql`].
+    pub file: PathBuf,
+    sqld: Option<Arc<TestSqld>>,
+}
+
+/// A test's sqld: stopped when its test is done, its directory then removed unless the test
+/// failed (its output, `sqld.out`, is there).
+struct TestSqld(Option<Sqld>);
+
+impl Drop for TestSqld {
+    fn drop(&mut self) {
+        let Some(sqld) = self.0.take() else { return };
+        let dir = sqld.dir.clone();
+        drop(sqld);
+        if std::thread::panicking() {
+            eprintln!("sqld's directory: {}", dir.display());
+        } else {
+            let _ = std::fs::remove_dir_all(dir);
+        }
     }
-    path
+}
+
+impl AppDatabase {
+    /// As the runtime config names it.
+    pub fn config(&self) -> Database {
+        match self.sqld.as_deref().and_then(|s| s.0.as_ref()) {
+            Some(sqld) => sqld.database(),
+            None => Database::File(self.file.clone()),
+        }
+    }
+}
+
+/// A fresh, empty database: a new file, or a new sqld under `E2E_DATABASE=sqld`.
+pub fn fresh_db() -> AppDatabase {
+    match sqld() {
+        Some(binary) => fresh_sqld(binary),
+        None => {
+            let path = fresh_path("db");
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
+            }
+            AppDatabase {
+                file: path,
+                sqld: None,
+            }
+        }
+    }
+}
+
+/// A fresh libSQL server of this sqld's, whatever `E2E_DATABASE` says.
+pub fn fresh_sqld(binary: &Path) -> AppDatabase {
+    let sqld = Sqld::start(binary, &fresh_path("sqld")).unwrap_or_else(|e| panic!("{e:#}"));
+    AppDatabase {
+        file: sqld.data_file(),
+        sqld: Some(Arc::new(TestSqld(Some(sqld)))),
+    }
 }
 
 /// The runtime config's section for the `default` key-value store in the file `path`, as
@@ -133,7 +216,7 @@ pub fn remote_client_ip() -> IpAddr {
 #[derive(Default)]
 pub struct Config {
     variables: Vec<(String, String)>,
-    database: Option<PathBuf>,
+    database: Option<AppDatabase>,
     manifest: Option<PathBuf>,
     remote: bool,
     statement_log: Option<StatementLog>,
@@ -147,9 +230,9 @@ impl Config {
         self
     }
 
-    /// This database file instead of a fresh one.
-    pub fn with_database(mut self, path: &Path) -> Self {
-        self.database = Some(path.to_path_buf());
+    /// This database instead of a fresh one.
+    pub fn with_database(mut self, database: &AppDatabase) -> Self {
+        self.database = Some(database.clone());
         self
     }
 
@@ -183,7 +266,7 @@ impl Config {
 /// The app served on a loopback port of its own.
 pub struct Server {
     pub addr: SocketAddr,
-    pub db: PathBuf,
+    pub db: AppDatabase,
     /// The `default` key-value store's file (recording audio).
     pub key_value: PathBuf,
     /// Where the components' output goes (`<component>_stderr.txt`), under both runtimes.
@@ -208,13 +291,13 @@ impl Server {
         }
     }
 
-    fn in_test_host(config: Config, db: PathBuf, key_value: PathBuf) -> Self {
+    fn in_test_host(config: Config, db: AppDatabase, key_value: PathBuf) -> Self {
         let mut app = match &config.manifest {
             Some(manifest) => App::load(manifest).unwrap().without_environment(),
             None => app(),
         };
         app = app
-            .with_database(&db)
+            .with_database_config(&db.config())
             .unwrap()
             .with_key_value_store("default", &key_value);
         for (name, value) in &config.variables {
@@ -245,7 +328,7 @@ impl Server {
         }
     }
 
-    fn in_spin(spin: &Path, config: Config, db: PathBuf, key_value: PathBuf) -> Self {
+    fn in_spin(spin: &Path, config: Config, db: AppDatabase, key_value: PathBuf) -> Self {
         assert!(
             config.statement_log.is_none() && config.connections.is_none(),
             "a test host setting under Spin: skip the test with skipped_under_spin"
@@ -258,7 +341,7 @@ impl Server {
             spin: spin.to_path_buf(),
             manifest: config.manifest.unwrap_or_else(built),
             dir: fresh_path("spin"),
-            database: db.clone(),
+            database: db.config(),
             variables,
             listen: "127.0.0.1:0".parse().unwrap(),
         }
@@ -280,8 +363,10 @@ impl Server {
     }
 
     /// A direct connection to the database, for what the API cannot do (two lines for a user).
+    /// On sqld, to the server's own file, which it serves in WAL mode: the server sees what
+    /// this connection commits, and this connection what the server's do.
     pub fn sql(&self) -> rusqlite::Connection {
-        let conn = rusqlite::Connection::open(&self.db).unwrap();
+        let conn = rusqlite::Connection::open(&self.db.file).unwrap();
         conn.execute_batch("PRAGMA foreign_keys = ON").unwrap();
         conn
     }
@@ -341,7 +426,7 @@ pub fn load_error(manifest: &Path) -> String {
                 spin: spin.clone(),
                 manifest: manifest.to_path_buf(),
                 dir: fresh_path("refused"),
-                database: fresh_db(),
+                database: Database::File(fresh_path("db")),
                 variables: Vec::new(),
                 listen: "127.0.0.1:0".parse().unwrap(),
             };
@@ -356,7 +441,7 @@ pub fn load_error(manifest: &Path) -> String {
 /// The app in a process of its own, which a test may kill mid-request ([`Running::kill`]):
 /// `spin up` under Spin, the test host's own `testhost up` under the test host, with the
 /// same flags and runtime config, over this database and key-value store.
-pub fn start_process(db: &Path, key_value: &Path) -> Running {
+pub fn start_process(db: &AppDatabase, key_value: &Path) -> Running {
     let binary = match runtime() {
         Runtime::TestHost => PathBuf::from(env!("CARGO_BIN_EXE_testhost")),
         Runtime::Spin(spin) => spin.clone(),
@@ -365,7 +450,7 @@ pub fn start_process(db: &Path, key_value: &Path) -> Running {
         spin: binary,
         manifest: built(),
         dir: fresh_path("process"),
-        database: db.to_path_buf(),
+        database: db.config(),
         variables: Vec::new(),
         listen: "127.0.0.1:0".parse().unwrap(),
     }

@@ -1,0 +1,156 @@
+//! README, "Scaling out": two instances of the app (two test-host servers, or two `spin up`)
+//! over one libSQL server, clients spread over both. The race rules hold across instances,
+//! concurrent writers lose nothing, and a fresh server is migrated once.
+//!
+//! These run whenever a sqld is found (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`),
+//! whatever `E2E_DATABASE` says; without one they pass without running, and say so.
+
+use std::path::PathBuf;
+use std::sync::OnceLock;
+
+use serde_json::{json, Value};
+
+use crate::campaigns::queue;
+use crate::support::{fresh_sqld, send, workspace, Response, Server};
+
+/// Two instances over one fresh sqld, or `None` (and why, on stderr) without a sqld.
+fn two_instances() -> Option<[Server; 2]> {
+    static SQLD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    let Some(binary) = SQLD.get_or_init(|| testhost::sqld::find(&workspace())) else {
+        eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
+        return None;
+    };
+    let db = fresh_sqld(binary);
+    let a = Server::start_with(|c| c.with_database(&db));
+    let b = Server::start_with(|c| c.with_database(&db));
+    Some([a, b])
+}
+
+/// `n` requests at once, the `i`-th to instance `i % 2`, made by `request(i)`: (method, path,
+/// JSON body). Their responses, in order.
+fn spread(
+    instances: &[Server; 2],
+    n: usize,
+    request: impl Fn(usize) -> (&'static str, String, Option<Value>),
+) -> Vec<Response> {
+    let handles: Vec<_> = (0..n)
+        .map(|i| {
+            let addr = instances[i % 2].addr;
+            let (method, path, body) = request(i);
+            std::thread::spawn(move || {
+                let body = body.map(|b| serde_json::to_vec(&b).unwrap());
+                let headers: &[(&str, &str)] = match body {
+                    Some(_) => &[("Content-Type", "application/json")],
+                    None => &[],
+                };
+                send(addr, method, &path, headers, body.as_deref())
+            })
+        })
+        .collect();
+    handles.into_iter().map(|h| h.join().unwrap()).collect()
+}
+
+fn statuses(responses: &[Response]) -> Vec<u16> {
+    responses.iter().map(|r| r.status).collect()
+}
+
+#[test]
+fn a_fresh_server_is_migrated_once_by_racing_instances() {
+    let Some(both) = two_instances() else { return };
+    let paths = [
+        "/1.0/users/",
+        "/1.0/voicemails/",
+        "/1.0/CallCenter/queues/",
+        "/1.0/recording_campaigns/",
+    ];
+    // Every instance's first requests, at once: each component finds the schema missing.
+    let r = spread(&both, 24, |i| {
+        ("GET", paths[i % paths.len()].to_string(), None)
+    });
+    assert!(r.iter().all(|r| r.status == 200), "{:?}", statuses(&r));
+    let migrations = std::fs::read_dir(workspace().join("migrations"))
+        .unwrap()
+        .count() as i64;
+    let version: i64 = both[0]
+        .sql()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(version, migrations, "every migration applied, once");
+    // A migration applied twice would have failed (its CREATE TABLE on a table that exists)
+    // and answered 500 above; both instances now write to the one schema.
+    both[0]
+        .post("/1.0/users/", &json!({"firstname": "A"}))
+        .expect(201);
+    both[1]
+        .post("/1.0/users/", &json!({"firstname": "B"}))
+        .expect(201);
+    assert_eq!(both[0].get("/1.0/users/").json()["total"], 2);
+}
+
+#[test]
+fn of_24_clients_for_one_mailbox_one_gets_it() {
+    let Some(both) = two_instances() else { return };
+    let r = spread(&both, 24, |_| {
+        (
+            "POST",
+            "/1.0/voicemails/".into(),
+            Some(json!({"mailbox": "100"})),
+        )
+    });
+    let created = r.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1, "{:?}", statuses(&r));
+    for refused in r.iter().filter(|r| r.status != 201) {
+        refused.expect_error(400, &["Incorrect parameters sent: mailbox"]);
+    }
+    for s in &both {
+        assert_eq!(s.get("/1.0/voicemails/").json()["total"], 1);
+    }
+}
+
+#[test]
+fn of_24_overlapping_campaigns_on_one_queue_one_is_created() {
+    let Some(both) = two_instances() else { return };
+    let q = queue(&both[0], "q", "1");
+    let r = spread(&both, 24, |i| {
+        (
+            "POST",
+            "/1.0/recording_campaigns/".into(),
+            Some(json!({"campaign_name": format!("c{i}"), "activated": true,
+                "base_filename": "f", "queue_id": q,
+                "start_date": format!("2013-01-{:02}", 1 + i), "end_date": "2013-02-28"})),
+        )
+    });
+    let created = r.iter().filter(|r| r.status == 201).count();
+    assert_eq!(created, 1, "{:?}", statuses(&r));
+    assert!(
+        r.iter().all(|r| r.status == 201 || r.status == 400),
+        "{:?}",
+        statuses(&r)
+    );
+    for s in &both {
+        assert_eq!(s.get("/1.0/recording_campaigns/").json()["total"], 1);
+    }
+}
+
+#[test]
+fn writers_spread_over_two_instances_lose_nothing() {
+    let Some(both) = two_instances() else { return };
+    let r = spread(&both, 64, |i| {
+        (
+            "POST",
+            "/1.0/users/".into(),
+            Some(json!({"firstname": format!("w{i}"), "line": {"number": format!("{i}")}})),
+        )
+    });
+    assert!(r.iter().all(|r| r.status == 201), "{:?}", statuses(&r));
+    // Every acknowledged user is there, whole, as the other instance reads it.
+    for (i, created) in r.iter().enumerate() {
+        let id = created.json()["id"].as_i64().unwrap();
+        let user = both[(i + 1) % 2].get(&format!("/1.0/users/{id}")).json();
+        assert_eq!(user["firstname"], format!("w{i}"));
+        assert_eq!(user["line"]["number"], format!("{i}"));
+    }
+    for s in &both {
+        assert_eq!(s.get("/1.0/users/").json()["total"], 64);
+    }
+}
