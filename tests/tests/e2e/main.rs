@@ -10,6 +10,7 @@ mod callcenter;
 mod campaigns;
 mod common_rules;
 mod conditional;
+mod console;
 mod document;
 mod host;
 mod recordings;
