@@ -181,6 +181,13 @@ fn the_console_works_in_a_real_browser() {
         eprintln!("skipped: set BROWSER_PYTHON to a Python with selenium (see .ci/run)");
         return;
     };
+    // A relative path is from the workspace, where the README's command runs.
+    let python = PathBuf::from(python);
+    let python = if python.is_relative() && python.components().count() > 1 {
+        workspace().join(python)
+    } else {
+        python
+    };
     let s = Server::start();
     let seeded = seed(&s);
     let shots: PathBuf = workspace()
