@@ -113,10 +113,16 @@ def main():
         d.get(f"{BASE}/#/queues/new")
         wait.until(ec.element_to_be_clickable((By.ID, "field-name"))).send_keys("sales")
         d.find_element(By.ID, "field-number").send_keys("3001")
+        d.find_element(By.ID, "field-data_quality").click()
         d.find_element(By.XPATH, "//button[text()='Create']").click()
         wait.until(lambda _: "Created queue" in alert_text())
         queue = int(alert_text().split()[-1].rstrip("."))
         wait.until(lambda _: d.find_element(By.TAG_NAME, "h1").text == f"Queue {queue}")
+        assert d.find_element(By.ID, "field-data_quality").is_selected()
+        d.find_element(By.ID, "field-displayname").send_keys("Sales")
+        d.find_element(By.ID, "field-write_caller").click()
+        d.find_element(By.XPATH, "//button[text()='Save']").click()
+        wait.until(lambda _: f"Saved queue {queue}." in alert_text())
         wait.until(ec.element_to_be_clickable((By.XPATH, "//button[text()='Delete']"))).click()
         d.switch_to.alert.accept()
         wait.until(lambda _: f"Deleted queue {queue}." in alert_text())
@@ -187,6 +193,15 @@ def main():
         assert d.switch_to.active_element.text == "Skip to content", d.switch_to.active_element.text
         d.switch_to.active_element.send_keys(Keys.TAB)
         assert d.switch_to.active_element.text == "XiVO console", d.switch_to.active_element.text
+        # The skip link takes the keyboard to the screen, and the screen stays.
+        d.refresh()
+        wait.until(lambda _: len(rows()) > 0)
+        d.find_element(By.TAG_NAME, "body").send_keys(Keys.TAB)
+        d.switch_to.active_element.send_keys(Keys.ENTER)
+        assert d.switch_to.active_element.get_attribute("id") == "main"
+        assert d.current_url.endswith("#/users"), d.current_url
+        d.switch_to.active_element.send_keys(Keys.TAB)
+        assert d.switch_to.active_element.get_attribute("id") == "search"
         step("the keyboard")
 
         check_console()

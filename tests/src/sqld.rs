@@ -3,7 +3,6 @@
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpListener, TcpStream};
-use std::os::unix::process::CommandExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
@@ -49,7 +48,6 @@ impl Sqld {
                 .stdin(Stdio::null())
                 .stdout(Stdio::from(out.try_clone()?))
                 .stderr(Stdio::from(out))
-                .process_group(0)
                 .spawn()
                 .with_context(|| format!("cannot run {}", binary.display()))?;
             let mut sqld = Self {
@@ -59,7 +57,8 @@ impl Sqld {
             };
             let started = Instant::now();
             loop {
-                if healthy(addr) {
+                // Ours answers, not another that took the port meanwhile.
+                if healthy(addr) && sqld.child.try_wait()?.is_none() {
                     return Ok(sqld);
                 }
                 if let Some(status) = sqld.child.try_wait()? {
@@ -119,6 +118,10 @@ fn healthy(addr: SocketAddr) -> bool {
 impl Drop for Sqld {
     /// SIGTERM (sqld stops cleanly), SIGKILL if it has not within 5 s.
     fn drop(&mut self) {
+        // Already gone (and reaped): its pid may be another process's now.
+        if let Ok(Some(_)) = self.child.try_wait() {
+            return;
+        }
         let pid = self.child.id() as i32;
         // SAFETY: kill(2) on the process this value started.
         unsafe { libc::kill(pid, libc::SIGTERM) };

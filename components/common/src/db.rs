@@ -97,7 +97,9 @@ impl Db {
     /// than fail): it commits when `work` succeeds, and rolls back, changing nothing, when it
     /// fails, or when the commit does (503 when the commit could not get the database from its
     /// readers in time). A request that dies half-way also changes nothing: its connection
-    /// closes with the transaction open, and SQLite rolls it back.
+    /// closes with the transaction open, and SQLite rolls it back (a libSQL server, when it
+    /// drops the stream or takes the lock back, after about 5 s). `work` must pass every
+    /// database error on (`?`), never swallow one.
     ///
     /// Foreign keys (cascades, `SET NULL`) and the busy timeout are per connection, and Spin
     /// opens a new connection for every `open`, so they are set here, before each write (the
@@ -123,7 +125,7 @@ impl Db {
             // An interrupted statement ended the transaction (SQLite rolled it back): its
             // success, had `work` ignored the error, would be a lie; run it again.
             Ok(_) if self.was_interrupted.get() => {
-                let _ = self.execute("ROLLBACK", &[]);
+                self.roll_back();
                 Err(ApiError::internal("a statement was interrupted"))
             }
             Ok(value) => match self.execute("COMMIT", &[]) {
@@ -131,17 +133,26 @@ impl Db {
                 Err(e) => {
                     // A failed COMMIT (SQLITE_BUSY: readers held on) leaves the transaction
                     // open; nothing of it may stay.
-                    let _ = self.execute("ROLLBACK", &[]);
+                    self.roll_back();
                     Err(e)
                 }
             },
             Err(e) => {
                 // The error to report is `e`; a failed rollback leaves the transaction to die
                 // with the connection.
-                let _ = self.execute("ROLLBACK", &[]);
+                self.roll_back();
                 Err(e)
             }
         }
+    }
+
+    /// End a failed transaction. Its own interruption (the statement after a failure is the
+    /// likeliest to meet sqld's stale cancel flag) must not make the failure look like one
+    /// worth running again.
+    fn roll_back(&self) {
+        let interrupted = self.was_interrupted.get();
+        let _ = self.execute("ROLLBACK", &[]);
+        self.was_interrupted.set(interrupted);
     }
 
     /// Run `work`'s reads on one snapshot (a deferred transaction: no write lock), so that
@@ -323,7 +334,9 @@ fn failed(e: &spin_sdk::sqlite::Error, sql: &str) -> ApiError {
 /// closing that HTTP connection; sqld 0.24 then cancels the work of that request, by a flag on
 /// the stream's SQLite connection, which the stream's next statement, already running, may
 /// meet. Seen about once a hundred fresh databases' migrations in the end-to-end suite; never
-/// on a local file. Inside a transaction, SQLite has then rolled the transaction back.
+/// on a local file. An interrupted write has rolled its transaction back (SQLite); a read has
+/// not, but the transaction is rolled back and run again whole all the same. Past the last
+/// attempt it is 503, as busy is ([`is_busy`]).
 fn interrupted(e: &spin_sdk::sqlite::Error) -> bool {
     matches!(e, spin_sdk::sqlite::Error::Io(m) if m.contains("SQLITE_INTERRUPT"))
 }

@@ -139,13 +139,15 @@ impl From<spin_sdk::key_value::Error> for ApiError {
 /// SQLite's "database is locked" (`SQLITE_BUSY`), as Spin passes it on: `io(message)`; or a
 /// libSQL server's `TRANSACTION_TIMEOUT`: the server took the write lock back from a
 /// transaction that held it too long (about 5 s, while others waited) and rolled it back.
-/// Either way nothing was written, and trying again later can succeed.
+/// Or a statement such a server interrupted (`SQLITE_INTERRUPT`, which `db` runs again a few
+/// times first). Either way nothing was written, and trying again later can succeed.
 pub fn is_busy(e: &spin_sdk::sqlite::Error) -> bool {
     matches!(e, spin_sdk::sqlite::Error::Io(m)
         if m.contains("database is locked")
             || m.contains("database is busy")
             || m.contains("TRANSACTION_TIMEOUT")
-            || m.contains("Transaction timed out"))
+            || m.contains("Transaction timed out")
+            || m.contains("SQLITE_INTERRUPT"))
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
@@ -193,6 +195,12 @@ mod tests {
                       code: \"TRANSACTION_TIMEOUT\" }``";
         assert_eq!(
             ApiError::from(spin_sdk::sqlite::Error::Io(stolen.into())).status(),
+            503
+        );
+        let interrupted = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_INTERRUPT) \
+                           `SQLite error: interrupted```";
+        assert_eq!(
+            ApiError::from(spin_sdk::sqlite::Error::Io(interrupted.into())).status(),
             503
         );
         let other = spin_sdk::sqlite::Error::Io("disk I/O error".into());

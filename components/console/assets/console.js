@@ -55,6 +55,8 @@ function statusText(status) {
 const text = (name, label) => ({ name, label, type: 'text' });
 const bool = (name, label) => ({ name, label, type: 'bool' });
 const int = (name, label) => ({ name, label, type: 'int' });
+// A queue's yes/no settings are integers in the API (0 or 1), shown as check boxes.
+const flag = (name, label) => ({ name, label, type: 'flag' });
 
 const RESOURCES = {
   users: {
@@ -99,7 +101,8 @@ const RESOURCES = {
     fields: [
       text('number', 'Number'), text('firstname', 'First name'), text('lastname', 'Last name'),
       text('passwd', 'Password'), text('context', 'Context'), text('language', 'Language'),
-      int('autologoff', 'Auto logoff'), int('group', 'Group'), int('numgroup', 'Group number'),
+      int('autologoff', 'Auto logoff'), { name: 'group', label: 'Group', type: 'nullable' },
+      int('numgroup', 'Group number'),
       text('description', 'Description'), text('preprocess_subroutine', 'Preprocess subroutine'),
     ],
   },
@@ -110,14 +113,14 @@ const RESOURCES = {
     columns: ['id', 'number', 'name', 'displayname', 'context'],
     fields: [
       text('name', 'Name'), text('displayname', 'Display name'), text('number', 'Number'),
-      text('context', 'Context'), bool('data_quality', 'Data quality'),
-      bool('hitting_callee', 'Hitting callee'), bool('hitting_caller', 'Hitting caller'),
-      int('retries', 'Retries'), int('ring', 'Ring'), bool('transfer_user', 'Transfer user'),
-      bool('transfer_call', 'Transfer call'), bool('write_caller', 'Write caller'),
-      bool('write_calling', 'Write calling'), text('url', 'URL'),
+      text('context', 'Context'), flag('data_quality', 'Data quality'),
+      flag('hitting_callee', 'Hitting callee'), flag('hitting_caller', 'Hitting caller'),
+      int('retries', 'Retries'), int('ring', 'Ring'), flag('transfer_user', 'Transfer user'),
+      flag('transfer_call', 'Transfer call'), flag('write_caller', 'Write caller'),
+      flag('write_calling', 'Write calling'), text('url', 'URL'),
       text('announceoverride', 'Announce override'), int('timeout', 'Timeout'),
       text('preprocess_subroutine', 'Preprocess subroutine'),
-      bool('announce_holdtime', 'Announce hold time'), int('waittime', 'Wait time'),
+      flag('announce_holdtime', 'Announce hold time'), int('waittime', 'Wait time'),
       { name: 'waitratio', label: 'Wait ratio', type: 'float' },
     ],
   },
@@ -257,14 +260,18 @@ async function listView(key, params) {
       value: search, oninput: debounce((e) => navigate(`#/${key}?q=${encodeURIComponent(e.target.value)}`, true), 250),
     })
     : null;
+  const mine = generation;
+  const filters = key === 'campaigns' ? await campaignFilters(params) : null;
+  if (stale(mine)) return;
   render(
     h('div', { class: 'bar' },
       h('h1', {}, r.title),
       searchBox,
       h('a', { class: 'button', href: `#/${key}/new` }, `New ${r.one}`)),
-    key === 'campaigns' ? await campaignFilters(params) : null,
+    filters,
     body);
-  if (searchBox && search) {
+  // Typing re-draws the list: the search box keeps the focus (also once emptied).
+  if (searchBox && params.has('q')) {
     searchBox.focus();
     searchBox.setSelectionRange(search.length, search.length);
   }
@@ -293,7 +300,7 @@ async function listView(key, params) {
     }
   } catch (e) {
     body.replaceChildren();
-    return failed(e);
+    return stale(mine) ? null : failed(e);
   }
   const extra = key === 'campaigns'
     ? (c) => h('span', {}, running(c) ? h('span', { class: 'badge' }, 'running') : null,
@@ -366,6 +373,7 @@ function input(field, value, choices) {
   let control;
   switch (field.type) {
     case 'bool':
+    case 'flag':
       control = h('input', { type: 'checkbox', id, name: field.name, checked: Boolean(value) });
       break;
     case 'ref':
@@ -381,9 +389,15 @@ function input(field, value, choices) {
       });
   }
   control.setAttribute('aria-describedby', described);
-  return h('div', { class: `field ${field.type === 'bool' ? 'check' : ''}` },
+  const check = field.type === 'bool' || field.type === 'flag';
+  return h('div', { class: `field ${check ? 'check' : ''}` },
     h('label', { for: id }, field.label), control,
     h('span', { class: 'message', id: described }));
+}
+
+function number(raw, valid) {
+  const n = Number(raw);
+  return valid(n) ? n : raw;
 }
 
 /** The value a control holds, as the API takes it. */
@@ -392,8 +406,10 @@ function read(field, form) {
   const raw = el.value.trim();
   switch (field.type) {
     case 'bool': return el.checked;
-    case 'int': return raw === '' ? null : Number(raw);
-    case 'float': return raw === '' ? 0 : Number(raw);
+    case 'flag': return el.checked ? 1 : 0;
+    // What is not a number goes as typed, for the API to refuse by name (never as null).
+    case 'int': return raw === '' ? null : number(raw, Number.isInteger);
+    case 'float': return raw === '' ? 0 : number(raw, Number.isFinite);
     case 'ref': return raw === '' ? null : Number(raw);
     case 'nullable': return raw === '' ? null : raw;
     case 'line': return raw === '' ? null : { number: raw };
@@ -406,6 +422,7 @@ async function formView(key, id) {
   let item = {};
   const choices = {};
   render(h('p', {}, 'Loading…'));
+  const mine = generation;
   try {
     if (id) {
       const data = await api('GET', `${r.path}${id}`);
@@ -413,8 +430,9 @@ async function formView(key, id) {
     }
     for (const f of r.fields.filter((f) => f.type === 'ref')) choices[f.name] = await options(f.ref);
   } catch (e) {
-    return failed(e);
+    return stale(mine) ? null : failed(e);
   }
+  if (stale(mine)) return null;
   const form = h('form', { novalidate: true, onsubmit: (e) => { e.preventDefault(); save(); } },
     r.fields.map((f) => input(f, item[f.name], choices[f.name])),
     h('div', { class: 'actions' },
@@ -446,7 +464,11 @@ async function formView(key, id) {
     for (const f of r.fields) {
       const value = read(f, form);
       // A new item gets what was filled in; an existing one, only what changed.
-      if (id ? JSON.stringify(value) !== JSON.stringify(item[f.name] ?? (f.type === 'bool' ? false : f.type === 'text' ? '' : null)) : (value !== null && value !== '' && value !== false)) {
+      const unset = { bool: false, flag: 0, text: '' }[f.type] ?? null;
+      const changed = id
+        ? JSON.stringify(value) !== JSON.stringify(item[f.name] ?? unset)
+        : JSON.stringify(value) !== JSON.stringify(unset);
+      if (changed) {
         body[f.name] = value;
       }
     }
@@ -519,11 +541,12 @@ async function recordingsView(campaignId, params) {
   if (from) query.set('from', from);
   if (until) query.set('until', until);
   let data;
+  const mine = generation;
   try {
     data = await api('GET', `${base}${key ? 'search' : ''}?${query}`);
   } catch (e) {
     body.replaceChildren();
-    return failed(e);
+    return stale(mine) ? null : failed(e);
   }
   const rows = data.items.map((rec) => {
     const audio = `${base}${encodeURIComponent(rec.cid)}/audio`;
@@ -582,6 +605,11 @@ function debounce(f, ms) {
   };
 }
 
+// The route being shown: a screen whose data comes in after the user has moved on is not
+// drawn over the newer one.
+let generation = 0;
+const stale = (mine) => mine !== generation;
+
 // Whether the next route keeps the message on screen ("Created user 7." across the move to
 // the user's own page).
 let keepAlertOnce = false;
@@ -598,6 +626,7 @@ function navigate(hash, replace = false, keepAlert = false) {
 }
 
 async function route(keepAlert = true) {
+  generation += 1;
   if (!keepAlert) alertMessages([]);
   const [path, query] = (location.hash.slice(1) || '/users').split('?');
   const params = new URLSearchParams(query || '');
@@ -614,9 +643,17 @@ async function route(keepAlert = true) {
   return listView(key, params);
 }
 
-window.addEventListener('hashchange', () => {
+window.addEventListener('hashchange', async () => {
+  // `#main` is the skip link's target, not a screen.
+  if (!location.hash.startsWith('#/') && location.hash !== '') return;
   const keep = keepAlertOnce;
   keepAlertOnce = false;
-  route(keep);
+  await route(keep);
+  // A keyboard user goes on from the new screen, not from the top of the page.
+  if (!main().contains(document.activeElement)) main().focus({ preventScroll: true });
+});
+document.querySelector('.skip').addEventListener('click', (e) => {
+  e.preventDefault();
+  main().focus();
 });
 route(true);
