@@ -121,7 +121,8 @@ fn route(req: &Request) -> Result<Action, ApiError> {
                 .with_header("cache-control", "public, max-age=31536000, immutable"),
             None => {
                 let page = page();
-                serve(req, page_etag(&page), "text/html; charset=utf-8", &page)
+                let etag = format!("\"{PAGE_VERSION:016x}\"");
+                serve(req, etag, "text/html; charset=utf-8", &page)
                     .with_header("cache-control", "no-cache")
             }
         })
@@ -135,9 +136,12 @@ fn page() -> String {
         .replace("{{icon}}", &ICON.url())
 }
 
-fn page_etag(page: &str) -> String {
-    format!("\"{:016x}\"", fnv1a(page.as_bytes()))
-}
+/// The page's version, known when the component is compiled: its template's hash and its
+/// files' (which it names), mixed, so that it changes whenever any of them does.
+const PAGE_VERSION: u64 = fnv1a(PAGE.as_bytes())
+    ^ SCRIPT.hash.rotate_left(16)
+    ^ STYLE.hash.rotate_left(32)
+    ^ ICON.hash.rotate_left(48);
 
 /// `body`, or 304 when `If-None-Match` names its tag; with the headers every file carries.
 fn serve(req: &Request, etag: String, content_type: &str, body: &str) -> Reply {

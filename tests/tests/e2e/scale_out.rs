@@ -5,22 +5,18 @@
 //! These run whenever a sqld is found (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`),
 //! whatever `E2E_DATABASE` says; without one they pass without running, and say so.
 
-use std::path::PathBuf;
-use std::sync::OnceLock;
-
 use serde_json::{json, Value};
 
 use crate::campaigns::queue;
-use crate::support::{fresh_sqld, send, workspace, Response, Server};
+use crate::support::{fresh_sqld, send, sqld_binary, workspace, Response, Server};
 
 /// Two instances over one fresh sqld, or `None` (and why, on stderr) without a sqld.
 fn two_instances() -> Option<[Server; 2]> {
-    static SQLD: OnceLock<Option<PathBuf>> = OnceLock::new();
-    let Some(binary) = SQLD.get_or_init(|| testhost::sqld::find(&workspace())) else {
+    if sqld_binary().is_none() {
         eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
         return None;
-    };
-    let db = fresh_sqld(binary);
+    }
+    let db = fresh_sqld();
     let a = Server::start_with(|c| c.with_database(&db));
     let b = Server::start_with(|c| c.with_database(&db));
     Some([a, b])

@@ -63,15 +63,31 @@ pub fn skipped_under_spin(why: &str) -> bool {
 
 /// The libSQL server to run, when the app's database is on one (`E2E_DATABASE=sqld`).
 fn sqld() -> Option<&'static Path> {
-    static SQLD: OnceLock<Option<PathBuf>> = OnceLock::new();
-    SQLD.get_or_init(|| match std::env::var("E2E_DATABASE").as_deref() {
-        Err(_) | Ok("") | Ok("file") => None,
-        Ok("sqld") => Some(testhost::sqld::find(&workspace()).expect(
-            "E2E_DATABASE=sqld: no sqld found (set SQLD to its path, or put sqld on the PATH)",
-        )),
+    static ON: OnceLock<bool> = OnceLock::new();
+    let on = *ON.get_or_init(|| match std::env::var("E2E_DATABASE").as_deref() {
+        Err(_) | Ok("") | Ok("file") => false,
+        Ok("sqld") => {
+            assert!(
+                sqld_binary().is_some(),
+                "E2E_DATABASE=sqld: no sqld found (set SQLD to its path, or put sqld on the PATH)"
+            );
+            true
+        }
         Ok(other) => panic!("E2E_DATABASE is `file` or `sqld`, not `{other}`"),
-    })
-    .as_deref()
+    });
+    if on {
+        sqld_binary()
+    } else {
+        None
+    }
+}
+
+/// The sqld found (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`), whatever
+/// `E2E_DATABASE` says: the two-instance tests run whenever there is one.
+pub fn sqld_binary() -> Option<&'static Path> {
+    static SQLD: OnceLock<Option<PathBuf>> = OnceLock::new();
+    SQLD.get_or_init(|| testhost::sqld::find(&workspace()))
+        .as_deref()
 }
 
 /// On a libSQL server, a test about what only a local file does passes without running, and
@@ -167,7 +183,7 @@ impl AppDatabase {
 /// A fresh, empty database: a new file, or a new sqld under `E2E_DATABASE=sqld`.
 pub fn fresh_db() -> AppDatabase {
     match sqld() {
-        Some(binary) => fresh_sqld(binary),
+        Some(_) => fresh_sqld(),
         None => {
             let path = fresh_path("db");
             for suffix in ["", "-journal", "-wal", "-shm"] {
@@ -181,8 +197,9 @@ pub fn fresh_db() -> AppDatabase {
     }
 }
 
-/// A fresh libSQL server of this sqld's, whatever `E2E_DATABASE` says.
-pub fn fresh_sqld(binary: &Path) -> AppDatabase {
+/// A fresh libSQL server ([`sqld_binary`]'s), whatever `E2E_DATABASE` says.
+pub fn fresh_sqld() -> AppDatabase {
+    let binary = sqld_binary().expect("no sqld found (set SQLD, or put sqld on the PATH)");
     let sqld = Sqld::start(binary, &fresh_path("sqld")).unwrap_or_else(|e| panic!("{e:#}"));
     AppDatabase {
         file: sqld.data_file(),
