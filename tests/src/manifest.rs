@@ -8,6 +8,7 @@ use std::path::{Path, PathBuf};
 #[derive(Debug, Deserialize)]
 pub struct Manifest {
     pub spin_manifest_version: u32,
+    pub application: Application,
     #[serde(default)]
     pub variables: BTreeMap<String, Variable>,
     #[serde(default)]
@@ -17,6 +18,13 @@ pub struct Manifest {
     /// The directory of `spin.toml`: sources, build directories and `.spin/` are relative to it.
     #[serde(skip)]
     pub dir: PathBuf,
+}
+
+/// `[application]`: what `/.well-known/spin/info` tells of it.
+#[derive(Debug, Deserialize)]
+pub struct Application {
+    pub name: String,
+    pub version: Option<String>,
 }
 
 /// `[variables]`: an application variable, `required` or with a `default`.
@@ -60,8 +68,26 @@ pub struct Component {
 
 #[derive(Debug, Deserialize)]
 pub struct Build {
-    pub command: String,
+    pub command: Commands,
     pub workdir: Option<String>,
+}
+
+/// A build's `command`: one, or several run in order (Spin's `Commands`).
+#[derive(Debug, Deserialize)]
+#[serde(untagged)]
+pub enum Commands {
+    Single(String),
+    Multiple(Vec<String>),
+}
+
+impl Commands {
+    pub fn iter(&self) -> impl Iterator<Item = &str> {
+        let all: &[String] = match self {
+            Self::Single(one) => std::slice::from_ref(one),
+            Self::Multiple(many) => many,
+        };
+        all.iter().map(String::as_str)
+    }
 }
 
 impl Manifest {
@@ -112,7 +138,7 @@ impl Manifest {
         self.dir.join(".spin").join("sqlite_key_value.db")
     }
 
-    /// `spin build`: each component's build command through `sh -c`, in the manifest's
+    /// `spin build`: each component's build commands through `sh -c`, in the manifest's
     /// directory (plus `workdir`), stopping at the first failure. Spin builds in manifest
     /// order; this builds in component-name order (no component here depends on another).
     pub fn build(&self) -> Result<()> {
@@ -127,15 +153,17 @@ impl Manifest {
                 }
                 dir.push(workdir);
             }
-            eprintln!("Building component {id} with `{}`", build.command);
-            let status = std::process::Command::new("sh")
-                .arg("-c")
-                .arg(&build.command)
-                .current_dir(&dir)
-                .status()
-                .with_context(|| format!("cannot run the build command of {id}"))?;
-            if !status.success() {
-                bail!("Build command for component {id} failed with status {status}");
+            for command in build.command.iter() {
+                eprintln!("Building component {id} with `{command}`");
+                let status = std::process::Command::new("sh")
+                    .arg("-c")
+                    .arg(command)
+                    .current_dir(&dir)
+                    .status()
+                    .with_context(|| format!("cannot run the build command of {id}"))?;
+                if !status.success() {
+                    bail!("Build command for component {id} failed with status {status}");
+                }
             }
         }
         Ok(())
