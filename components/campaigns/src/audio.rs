@@ -1,5 +1,10 @@
-//! A recording's audio: the bytes in Spin's key-value store, in chunks of at most [`CHUNK`]
-//! under `audio/<generation>/<n>`, and the SQL that says which generation is whose.
+//! A recording's audio: the bytes in Spin's key-value store, in chunks under
+//! `audio/<generation>/<n>`, and the SQL that says which generation is whose.
+//!
+//! Chunks are `audio_chunk_bytes` long (the last may be shorter): 1 MiB unless that Spin
+//! variable says otherwise, for hosts that cap a value below 1 MiB (Fermyon Cloud: 1 MB). An
+//! audio keeps the chunk size it was written with, so changing the variable never changes how
+//! an audio already stored is read.
 //!
 //! Nothing half-written is ever visible. An upload writes its chunks under a new generation,
 //! registered first as a leftover (`audio_leftovers`, count unknown), then switches the
@@ -23,8 +28,12 @@ use spin_sdk::key_value::Store;
 
 use crate::recording::{self, Audio};
 
-/// The largest chunk, in bytes: one key-value entry.
-pub const CHUNK: u64 = 1 << 20;
+/// A chunk's size, in bytes (one key-value entry), unless `audio_chunk_bytes` says otherwise.
+pub const DEFAULT_CHUNK_BYTES: u64 = 1 << 20;
+
+/// The chunk sizes `audio_chunk_bytes` may set: a chunk is held in memory whole, and every
+/// chunk is a key (a store may count them: Fermyon Cloud allows 1,024).
+const CHUNK_BYTES: std::ops::RangeInclusive<u64> = 4096..=(16 << 20);
 
 /// The largest audio, in bytes, unless the Spin variable `audio_max_bytes` says otherwise.
 const MAX_BYTES: u64 = 64 << 20;
@@ -37,12 +46,42 @@ const DRAIN_BYTES: usize = 4 << 20;
 /// removes on its way, so that the remains of deleted recordings do not stay forever.
 const OTHER_LEFTOVERS: i64 = 4;
 
-/// The largest audio accepted: the Spin variable `audio_max_bytes`, else 64 MiB.
-pub fn max_bytes() -> u64 {
-    spin_sdk::variables::get("audio_max_bytes")
-        .ok()
-        .and_then(|v| v.trim().parse().ok())
-        .unwrap_or(MAX_BYTES)
+/// How uploads are capped and cut.
+pub struct Settings {
+    /// The largest audio accepted.
+    pub max_bytes: u64,
+    /// The size of the chunks an upload is written in.
+    pub chunk_bytes: u64,
+}
+
+impl Settings {
+    /// The Spin variables `audio_max_bytes` (else 64 MiB) and `audio_chunk_bytes` (else
+    /// 1 MiB; a size outside [`CHUNK_BYTES`] is logged and not used).
+    pub fn from_variables() -> Self {
+        let variable = |name| spin_sdk::variables::get(name).ok();
+        let max_bytes = variable("audio_max_bytes")
+            .and_then(|v| v.trim().parse().ok())
+            .unwrap_or(MAX_BYTES);
+        let chunk_bytes = match variable("audio_chunk_bytes") {
+            None => DEFAULT_CHUNK_BYTES,
+            Some(v) => match v.trim().parse() {
+                Ok(n) if CHUNK_BYTES.contains(&n) => n,
+                _ => {
+                    eprintln!(
+                        "audio_chunk_bytes = {v:?} is not a size from {} to {}: chunks of {} bytes",
+                        CHUNK_BYTES.start(),
+                        CHUNK_BYTES.end(),
+                        DEFAULT_CHUNK_BYTES
+                    );
+                    DEFAULT_CHUNK_BYTES
+                }
+            },
+        };
+        Self {
+            max_bytes,
+            chunk_bytes,
+        }
+    }
 }
 
 fn key(generation: &str, n: u64) -> String {
@@ -61,16 +100,20 @@ pub struct Leftover {
     chunks: Option<u64>,
 }
 
-/// Register that `generation` (an audio of `bytes`) is let go of. Runs in the caller's
+/// Register that this audio of recording `cid` is let go of. Runs in the caller's
 /// transaction.
-pub fn let_go(db: &Db, cid: &str, generation: &str, bytes: u64) -> Result<Leftover, ApiError> {
-    let chunks = bytes.div_ceil(CHUNK);
+pub fn let_go(db: &Db, cid: &str, audio: &Audio) -> Result<Leftover, ApiError> {
+    let chunks = audio.chunks();
     db.execute(
         "INSERT OR REPLACE INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, ?)",
-        &params![generation, cid, i64::try_from(chunks).unwrap_or(i64::MAX)],
+        &params![
+            audio.generation,
+            cid,
+            i64::try_from(chunks).unwrap_or(i64::MAX)
+        ],
     )?;
     Ok(Leftover {
-        generation: generation.to_string(),
+        generation: audio.generation.clone(),
         chunks: Some(chunks),
     })
 }
@@ -141,14 +184,14 @@ pub struct Upload {
 pub const OVERTAKEN: &str = "Conflict: another upload replaced this audio meanwhile";
 
 /// Store the body as the audio of an existing recording (404), `content_type` being an
-/// `audio/*` type, at most `max` bytes (413, and nothing changes).
+/// `audio/*` type, at most `settings.max_bytes` bytes (413, and nothing changes).
 pub fn upload(
     db: &Db,
     campaign_id: i64,
     cid: &str,
     content_type: String,
     body: &mut Body,
-    max: u64,
+    settings: &Settings,
 ) -> Result<Upload, ApiError> {
     recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     clear(db, cid)?;
@@ -162,7 +205,7 @@ pub fn upload(
         generation: generation.clone(),
         chunks: Some(chunks),
     };
-    let (bytes, sha256) = match write_chunks(&store, &generation, body, max) {
+    let (bytes, sha256) = match write_chunks(&store, &generation, body, settings) {
         Ok(written) => written,
         Err((e, chunks)) => {
             remove(db, &[mine(chunks)]);
@@ -174,6 +217,7 @@ pub fn upload(
         bytes,
         sha256,
         generation: generation.clone(),
+        chunk_bytes: settings.chunk_bytes,
     };
     let switched = db.transaction(|| {
         let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
@@ -185,7 +229,7 @@ pub fn upload(
             return Err(ApiError::Conflict(vec![OVERTAKEN.to_string()]));
         }
         let replaced = match existing.audio {
-            Some(old) => Some(let_go(db, cid, &old.generation, old.bytes)?),
+            Some(old) => Some(let_go(db, cid, &old)?),
             None => None,
         };
         recording::set_audio(db, campaign_id, cid, Some(&audio))?;
@@ -201,7 +245,7 @@ pub fn upload(
             })
         }
         Err(e) => {
-            remove(db, &[mine(bytes.div_ceil(CHUNK))]);
+            remove(db, &[mine(audio.chunks())]);
             Err(e)
         }
     }
@@ -213,10 +257,11 @@ fn write_chunks(
     store: &Store,
     generation: &str,
     body: &mut Body,
-    max: u64,
+    settings: &Settings,
 ) -> Result<(u64, String), (ApiError, u64)> {
+    let size = usize::try_from(settings.chunk_bytes).unwrap_or(usize::MAX);
     let mut sha256 = Sha256::new();
-    let mut chunk = Vec::with_capacity(CHUNK as usize);
+    let mut chunk = Vec::with_capacity(size);
     let (mut bytes, mut chunks) = (0u64, 0u64);
     let save = |chunk: &mut Vec<u8>, chunks: &mut u64| {
         *chunks += 1;
@@ -226,18 +271,15 @@ fn write_chunks(
         chunk.clear();
         Ok(())
     };
-    while let Some(piece) = body
-        .read(CHUNK as usize - chunk.len())
-        .map_err(|e| (e, chunks))?
-    {
+    while let Some(piece) = body.read(size - chunk.len()).map_err(|e| (e, chunks))? {
         bytes += piece.len() as u64;
-        if bytes > max {
+        if bytes > settings.max_bytes {
             body.drain(DRAIN_BYTES);
             return Err((ApiError::PayloadTooLarge, chunks));
         }
         sha256.update(&piece);
         chunk.extend_from_slice(&piece);
-        if chunk.len() as u64 == CHUNK {
+        if chunk.len() == size {
             save(&mut chunk, &mut chunks)?;
         }
     }
@@ -257,18 +299,19 @@ fn write_chunks(
 pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError> {
     let store = open_store()?;
     let generation = audio.generation.clone();
+    let size = audio.chunk_bytes.max(1);
     let end = first + length;
     let chunks = if length == 0 {
         0..0
     } else {
-        first / CHUNK..(end - 1) / CHUNK + 1
+        first / size..(end - 1) / size + 1
     };
     let pieces = chunks.map(move |n| {
         let mut data = store
             .get(&key(&generation, n))
             .map_err(|e| format!("key-value: {e:?}"))?
             .ok_or_else(|| format!("chunk {n} of audio {generation} is gone (replaced?)"))?;
-        let start = n * CHUNK;
+        let start = n * size;
         let to = usize::try_from((end - start).min(data.len() as u64)).unwrap_or(usize::MAX);
         data.truncate(to);
         data.drain(..usize::try_from(first.saturating_sub(start)).unwrap_or(0));
@@ -285,7 +328,7 @@ pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<Audio, ApiError> {
     let deleted = db.transaction(|| {
         let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
         let audio = existing.audio.ok_or(ApiError::NotFound)?;
-        let_go(db, cid, &audio.generation, audio.bytes)?;
+        let_go(db, cid, &audio)?;
         recording::set_audio(db, campaign_id, cid, None)?;
         Ok(audio)
     })?;

@@ -295,7 +295,8 @@ fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply,
 
 /// 201 the first time, 200 when it replaces, `{"content_type", "bytes", "sha256"}`. 415 for a
 /// type that is not `audio/*`; 413 past `audio_max_bytes` (at once when `Content-Length`
-/// says so), and nothing changes; 404 when the recording does not exist.
+/// says so), and nothing changes; 404 when the recording does not exist. Written in chunks of
+/// `audio_chunk_bytes`.
 fn put_audio(
     req: &Request,
     mut body: Body,
@@ -311,14 +312,15 @@ fn put_audio(
         })
         .ok_or(ApiError::UnsupportedMediaType)?;
     negotiation::check_accept(req.header("accept"), negotiation::JSON)?;
-    let max = audio::max_bytes();
+    let settings = audio::Settings::from_variables();
     let announced = req
         .header("content-length")
         .and_then(|n| n.trim().parse::<u64>().ok());
-    if announced.is_some_and(|n| n > max) {
+    if announced.is_some_and(|n| n > settings.max_bytes) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let upload = audio::upload(&Db::open()?, campaign_id, cid, content_type, &mut body, max)?;
+    let db = Db::open()?;
+    let upload = audio::upload(&db, campaign_id, cid, content_type, &mut body, &settings)?;
     let (status, action) = if upload.replaced {
         (200, "edited")
     } else {

@@ -43,6 +43,16 @@ pub struct Audio {
     /// Where its chunks are in the key-value store ([`crate::audio`]); not shown.
     #[serde(skip)]
     pub generation: String,
+    /// The size of its chunks (the last may be shorter), as they were written; not shown.
+    #[serde(skip)]
+    pub chunk_bytes: u64,
+}
+
+impl Audio {
+    /// How many chunks hold it.
+    pub fn chunks(&self) -> u64 {
+        self.bytes.div_ceil(self.chunk_bytes.max(1))
+    }
 }
 
 /// A recording as a client posts it: the agent by number (or id), dates in any accepted form.
@@ -83,8 +93,8 @@ fn agent_number(value: &Value) -> Option<Value> {
 }
 
 const COLUMNS: &str = "SELECT r.cid, r.campaign_id, r.agent_id, a.number AS agent_no, r.caller, \
-    r.callee, r.client_id, r.filename, r.start_time, r.end_time, r.version, \
-    r.audio_content_type, r.audio_bytes, r.audio_sha256, r.audio_generation";
+    r.callee, r.client_id, r.filename, r.start_time, r.end_time, r.version, r.audio_content_type, \
+    r.audio_bytes, r.audio_sha256, r.audio_generation, r.audio_chunk_bytes";
 const FROM: &str = " FROM recordings r JOIN agents a ON a.id = r.agent_id";
 
 /// List order: start time, then cid.
@@ -102,17 +112,27 @@ fn read(row: &Row) -> Result<Recording, ApiError> {
         filename: row.opt_text("filename")?,
         start_time: row.opt_text("start_time")?,
         end_time: row.opt_text("end_time")?,
-        audio: match row.opt_text("audio_generation")? {
-            None => None,
-            Some(generation) => Some(Audio {
-                content_type: row.text("audio_content_type")?,
-                bytes: u64::try_from(row.int("audio_bytes")?).unwrap_or(0),
-                sha256: row.text("audio_sha256")?,
-                generation,
-            }),
-        },
+        audio: read_audio(row)?,
         version: row.int("version")?,
     })
+}
+
+/// A row's audio, if it has one. A chunk size of NULL is an audio written before chunk sizes
+/// were kept (migration 0009), in chunks of [`audio::DEFAULT_CHUNK_BYTES`].
+fn read_audio(row: &Row) -> Result<Option<Audio>, ApiError> {
+    let Some(generation) = row.opt_text("audio_generation")? else {
+        return Ok(None);
+    };
+    Ok(Some(Audio {
+        content_type: row.text("audio_content_type")?,
+        bytes: u64::try_from(row.int("audio_bytes")?).unwrap_or(0),
+        sha256: row.text("audio_sha256")?,
+        generation,
+        chunk_bytes: row
+            .opt_int("audio_chunk_bytes")?
+            .and_then(|n| u64::try_from(n).ok())
+            .unwrap_or(audio::DEFAULT_CHUNK_BYTES),
+    }))
 }
 
 /// One recording of a campaign, by cid.
@@ -509,7 +529,7 @@ pub fn delete(db: &Db, existing: &Recording) -> Result<Vec<Leftover>, ApiError> 
     let leftovers = existing
         .audio
         .as_ref()
-        .map(|a| audio::let_go(db, &existing.cid, &a.generation, a.bytes));
+        .map(|a| audio::let_go(db, &existing.cid, a));
     leftovers.into_iter().collect()
 }
 
@@ -523,12 +543,14 @@ pub fn set_audio(
 ) -> Result<(), ApiError> {
     db.execute(
         "UPDATE recordings SET audio_content_type = ?, audio_bytes = ?, audio_sha256 = ?, \
-         audio_generation = ?, version = version + 1 WHERE campaign_id = ? AND cid = ?",
+         audio_generation = ?, audio_chunk_bytes = ?, version = version + 1 \
+         WHERE campaign_id = ? AND cid = ?",
         &params![
             audio.map(|a| a.content_type.as_str()),
             audio.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)),
             audio.map(|a| a.sha256.as_str()),
             audio.map(|a| a.generation.as_str()),
+            audio.map(|a| i64::try_from(a.chunk_bytes).unwrap_or(i64::MAX)),
             campaign_id,
             cid,
         ],
@@ -561,17 +583,14 @@ pub fn purge(
     let deleted = db.query(
         "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
          WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) \
-         RETURNING cid, audio_content_type, audio_bytes, audio_sha256, audio_generation",
+         RETURNING cid, audio_content_type, audio_bytes, audio_sha256, audio_generation, \
+         audio_chunk_bytes",
         &params![campaign_id, cutoff, batch],
     )?;
     let mut leftovers = Vec::new();
     for row in deleted.iter() {
-        if let (Some(generation), Some(bytes)) = (
-            row.opt_text("audio_generation")?,
-            row.opt_int("audio_bytes")?,
-        ) {
-            let bytes = u64::try_from(bytes).unwrap_or(0);
-            leftovers.push(audio::let_go(db, &row.text("cid")?, &generation, bytes)?);
+        if let Some(audio) = read_audio(&row)? {
+            leftovers.push(audio::let_go(db, &row.text("cid")?, &audio)?);
         }
     }
     let remaining = db.count(
