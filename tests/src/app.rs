@@ -21,15 +21,13 @@ use wasmtime_wasi_http::p2::bindings::ProxyPre;
 use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::key_value::{KeyValue, KeyValueStores};
 use crate::outbound::OutboundHttp;
-use crate::runtime_config::Database;
+use crate::runtime_config::{Database, KeyValueStore};
 
-use crate::manifest::Manifest;
+use crate::manifest::{Application, Manifest};
 use crate::routes::Router;
-use crate::spin::{
-    self, ComponentVariables, Connections, KeyValue, KeyValueStores, Pool, Sqlite, StatementLog,
-    Variables,
-};
+use crate::spin::{self, ComponentVariables, Connections, Pool, Sqlite, StatementLog, Variables};
 
 /// A request's store data.
 pub struct State {
@@ -76,6 +74,7 @@ struct Loaded {
 #[derive(Clone)]
 pub struct App {
     engine: Engine,
+    application: Arc<Application>,
     components: Arc<Vec<Loaded>>,
     router: Arc<Router>,
     database: Arc<Database>,
@@ -163,12 +162,17 @@ impl App {
             components: Arc::new(components),
             router: Arc::new(router),
             database: Arc::new(Database::File(manifest.default_database())),
-            key_value: KeyValueStores::new(manifest.default_key_value_store()),
+            key_value: KeyValueStores::default().with(
+                "default",
+                &KeyValueStore::File(manifest.default_key_value_store()),
+            )?,
             variables: Variables::new(&manifest.variables),
             client_addr: None,
             statement_log: None,
             pool: None,
             log_dir: None,
+            // Last: the manifest is read above.
+            application: Arc::new(manifest.application),
         };
         Ok(app)
     }
@@ -199,20 +203,22 @@ impl App {
         }
     }
 
-    /// Serve the key-value store `label` from this SQLite file, as Spin's runtime config does
-    /// with `[key_value_store.<label>]`, `type = "spin"`, `path = "..."` (`default` is
-    /// [`Manifest::default_key_value_store`] until then). The file, its directory and Spin's
-    /// table are created at the store's first `open`. Spin resolves a relative `path` from
-    /// the runtime config's directory; here it is taken as given. Only `default` can be in a
-    /// component's `key_value_stores`: another label is a store the components may not open.
-    pub fn with_key_value_store(mut self, label: &str, path: &Path) -> Self {
-        self.key_value = self.key_value.with(label, path.to_path_buf());
-        self
+    /// Serve the key-value store `label` from this SQLite file or Redis server, as Spin's
+    /// runtime config does with `[key_value_store.<label>]` (`default` is
+    /// [`Manifest::default_key_value_store`] until then). A file, its directory and Spin's
+    /// table are created at the store's first `open`; a server is reached then. Spin resolves
+    /// a relative `path` from the runtime config's directory; here it is taken as given. Only
+    /// `default` can be in a component's `key_value_stores`: another label is a store the
+    /// components may not open. Refused, as Spin refuses to start, for a Redis URL that
+    /// cannot be parsed.
+    pub fn with_key_value_store(mut self, label: &str, store: &KeyValueStore) -> Result<Self> {
+        self.key_value = self.key_value.with(label, store)?;
+        Ok(self)
     }
 
-    /// The file behind a key-value store, if the app has one of that label.
-    pub fn key_value_store(&self, label: &str) -> Option<&Path> {
-        self.key_value.path(label)
+    /// Where a key-value store is, if the app has one of that label.
+    pub fn key_value_store(&self, label: &str) -> Option<KeyValueStore> {
+        self.key_value.store(label)
     }
 
     /// Set an application variable, above the environment (`SPIN_VARIABLE_*`) and defaults.
@@ -285,13 +291,17 @@ impl App {
         &self.database
     }
 
-    /// Handle one request as Spin would: route it (404, empty, when nothing matches), add
-    /// Spin's headers after the client's, and run the component in a fresh store.
+    /// Handle one request as Spin would: Spin's own routes first ([`crate::well_known`]),
+    /// then route it (404, empty, when nothing matches), add Spin's headers after the
+    /// client's, and run the component in a fresh store.
     pub async fn handle(
         &self,
         mut req: hyper::Request<Incoming>,
         peer: SocketAddr,
     ) -> Result<hyper::Response<HyperOutgoingBody>> {
+        if let Some(response) = crate::well_known::answer(req.uri().path(), &self.application) {
+            return Ok(response);
+        }
         let Some(route) = self.router.route(req.uri().path()) else {
             return Ok(empty(404));
         };

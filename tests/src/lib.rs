@@ -1,20 +1,27 @@
 //! A stand-in for Spin's runtime, for testing the components without the Spin CLI: it reads
 //! `spin.toml`, builds and loads the components, routes as Spin does, and provides the host
 //! interfaces they import (WASI, wasi:http, Spin's SQLite on a file or a libSQL server,
-//! variables and key-value store). Not a product: run the app with `spin up`.
+//! variables, and key-value stores on a file or a Redis server). Not a product: run the app
+//! with `spin up`.
 
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod app;
+pub mod key_value;
+pub mod key_value_redis;
+pub mod key_value_sqlite;
 pub mod libsql;
 pub mod manifest;
 pub mod outbound;
+pub mod process;
+pub mod redis_server;
 pub mod routes;
 pub mod runtime_config;
 pub mod spin;
 pub mod spin_up;
 pub mod sqld;
+pub mod well_known;
 
 pub use app::{serve, App};
 pub use manifest::Manifest;

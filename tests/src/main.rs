@@ -14,8 +14,8 @@ const USAGE: &str = "usage:
               [--runtime-config-file PATH] [--log-dir DIR]
 
   --runtime-config-file, --log-dir: as `spin up` takes them (the file's `[sqlite_database.default]`
-  of type \"spin\" or \"libsql\", and `[key_value_store.<label>]`, type \"spin\"); `--db` (a file)
-  wins over the file's database.
+  of type \"spin\" or \"libsql\", and `[key_value_store.<label>]` of type \"spin\" or \"redis\");
+  `--db` (a file) wins over the file's database.
 
   --sqlite-connections: `new` (the default) opens a connection for every `open`, as Spin does;
   `reuse` hands idle connections to the next requests (faster; for benchmarks).";
@@ -59,8 +59,8 @@ fn main() -> Result<()> {
                 if let Some(database) = &config.database {
                     app = app.with_database_config(database)?;
                 }
-                for (label, path) in &config.key_value_stores {
-                    app = app.with_key_value_store(label, path);
+                for (label, store) in &config.key_value_stores {
+                    app = app.with_key_value_store(label, store)?;
                 }
             }
             if let Some(dir) = log_dir {

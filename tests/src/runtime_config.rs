@@ -1,9 +1,10 @@
 //! The runtime-config file (`spin up --runtime-config-file`), as far as the test host serves
 //! what it names: `[sqlite_database.default]` of `type = "spin"` with a `path`, or of
 //! `type = "libsql"` with a server's `url` and `token`, and `[key_value_store.<label>]` of
-//! `type = "spin"` with a `path`. A `path` is taken from the file's own directory when
-//! relative (as Spin 4.0.2 resolves it, `crates/runtime-config`). Other sections are refused,
-//! so that a test never believes the test host serves what it does not.
+//! `type = "spin"` with a `path`, or of `type = "redis"` with a server's `url`. A `path` is
+//! taken from the file's own directory when relative (as Spin 4.0.2 resolves it,
+//! `crates/runtime-config`). Other sections are refused, so that a test never believes the
+//! test host serves what it does not.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -50,6 +51,42 @@ impl fmt::Display for Database {
     }
 }
 
+/// Where a key-value store is.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub enum KeyValueStore {
+    /// An SQLite file (`type = "spin"`), opened in process.
+    File(PathBuf),
+    /// A Redis server (`type = "redis"`), shared by every instance that names it.
+    Redis { url: String },
+}
+
+impl KeyValueStore {
+    /// The runtime-config section that names this store for `label`, as `spin up` reads it.
+    pub fn runtime_config(&self, label: &str) -> Result<String> {
+        let section = format!("[key_value_store.{label}]\n");
+        Ok(match self {
+            Self::File(path) => {
+                let path = path
+                    .to_str()
+                    .with_context(|| format!("{} is not UTF-8", path.display()))?;
+                format!("{section}type = \"spin\"\npath = {}\n", toml_string(path))
+            }
+            Self::Redis { url } => {
+                format!("{section}type = \"redis\"\nurl = {}\n", toml_string(url))
+            }
+        })
+    }
+}
+
+impl fmt::Display for KeyValueStore {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::File(path) => write!(f, "{}", path.display()),
+            Self::Redis { url } => write!(f, "Redis at {url}"),
+        }
+    }
+}
+
 fn toml_string(text: &str) -> String {
     toml::Value::String(text.to_string()).to_string()
 }
@@ -60,7 +97,7 @@ pub struct RuntimeConfig {
     /// The `default` database, when set.
     pub database: Option<Database>,
     /// Key-value stores by label.
-    pub key_value_stores: BTreeMap<String, PathBuf>,
+    pub key_value_stores: BTreeMap<String, KeyValueStore>,
 }
 
 #[derive(Deserialize)]
@@ -93,7 +130,10 @@ impl RuntimeConfig {
         let file: File = toml::from_str(text)?;
         let resolve = |section: &str, label: &str, store: Store| -> Result<PathBuf> {
             if store.r#type != "spin" {
-                bail!("[{section}.{label}]: the test host serves type \"spin\" here");
+                bail!(
+                    "[{section}.{label}]: the test host does not serve type {:?}",
+                    store.r#type
+                );
             }
             let path = store
                 .path
@@ -115,8 +155,15 @@ impl RuntimeConfig {
             });
         }
         for (label, store) in file.key_value_store {
-            let path = resolve("key_value_store", &label, store)?;
-            config.key_value_stores.insert(label, path);
+            // Spin's `RedisKeyValueRuntimeConfig` wants the `url`.
+            let store = match store.r#type.as_str() {
+                "redis" => match store.url {
+                    Some(url) => KeyValueStore::Redis { url },
+                    None => bail!("[key_value_store.{label}]: type \"redis\" needs url"),
+                },
+                _ => KeyValueStore::File(resolve("key_value_store", &label, store)?),
+            };
+            config.key_value_stores.insert(label, store);
         }
         Ok(config)
     }
@@ -140,7 +187,7 @@ mod tests {
         );
         assert_eq!(
             config.key_value_stores.get("default"),
-            Some(&PathBuf::from("/abs/kv.db"))
+            Some(&KeyValueStore::File(PathBuf::from("/abs/kv.db")))
         );
     }
 
@@ -159,12 +206,27 @@ mod tests {
     }
 
     #[test]
+    fn key_value_stores_are_read_back_as_written() {
+        for store in [
+            KeyValueStore::Redis {
+                url: "redis://127.0.0.1:6379".into(),
+            },
+            KeyValueStore::File(PathBuf::from("/srv/kv \"1\".db")),
+        ] {
+            let text = store.runtime_config("audio").unwrap();
+            let config = RuntimeConfig::parse(&text, Path::new("/")).unwrap();
+            assert_eq!(config.key_value_stores.get("audio"), Some(&store), "{text}");
+        }
+    }
+
+    #[test]
     fn what_the_test_host_cannot_serve_is_refused() {
         for text in [
             "[sqlite_database.default]\ntype = \"libsql\"\nurl = \"http://x\"\n",
             "[sqlite_database.default]\ntype = \"other\"\nurl = \"http://x\"\n",
             "[sqlite_database.other]\ntype = \"spin\"\npath = \"a.db\"\n",
-            "[key_value_store.default]\ntype = \"redis\"\nurl = \"redis://x\"\n",
+            "[key_value_store.default]\ntype = \"redis\"\n",
+            "[key_value_store.default]\ntype = \"azure_cosmos\"\nurl = \"x\"\n",
             "[llm_compute]\ntype = \"spin\"\n",
         ] {
             assert!(

@@ -2,17 +2,17 @@
 //! `fermyon:spin/sqlite@2.0.0` (Spin's `factor-sqlite`, over a file as `sqlite-inproc` or a
 //! server as `sqlite-libsql`),
 //! `fermyon:spin/variables@2.0.0` (Spin's `factor-variables` with its environment provider)
-//! and `fermyon:spin/key-value@2.0.0` (Spin's `factor-key-value` with its SQLite store,
-//! `key-value-spin`).
+//! and `fermyon:spin/key-value@2.0.0` (Spin's `factor-key-value`, over the stores of
+//! [`crate::key_value`]).
 
 use std::collections::{BTreeMap, HashMap};
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 
-use rusqlite::OptionalExtension;
 use wasmtime::component::{HasSelf, Linker, Resource};
 
 use crate::app::State;
+use crate::key_value::{OpenError, Store};
 use crate::manifest::Variable;
 use crate::runtime_config::Database;
 
@@ -22,7 +22,7 @@ wasmtime::component::bindgen!({
     imports: { default: async | trappable },
     with: {
         "fermyon:spin/sqlite.connection": Connection,
-        "fermyon:spin/key-value.store": KvStore,
+        "fermyon:spin/key-value.store": crate::key_value::Store,
     },
 });
 
@@ -303,236 +303,76 @@ fn io(e: rusqlite::Error) -> sqlite::Error {
 // ---------------------------------------------------------------------------------------
 // Key-value
 
-/// An application's key-value stores by label, as Spin's runtime config defines them
-/// (`[key_value_store.<label>]`, `type = "spin"`: an SQLite file). An [`crate::App`]'s
-/// always include `default`.
-#[derive(Clone, Default)]
-pub struct KeyValueStores(Arc<BTreeMap<String, Arc<KvFile>>>);
-
-impl KeyValueStores {
-    /// `default` alone, in this file.
-    pub fn new(default: PathBuf) -> Self {
-        Self::default().with("default", default)
-    }
-
-    /// These stores, with `label` in this file (instead of any it had). A new store has a
-    /// connection of its own, as each of Spin's does, even over a file another one uses.
-    pub fn with(&self, label: &str, path: PathBuf) -> Self {
-        let mut stores = (*self.0).clone();
-        stores.insert(
-            label.to_string(),
-            Arc::new(KvFile {
-                path,
-                connection: OnceLock::new(),
-            }),
-        );
-        Self(Arc::new(stores))
-    }
-
-    pub fn path(&self, label: &str) -> Option<&Path> {
-        self.0.get(label).map(|f| f.path.as_path())
-    }
-}
-
-/// One store's file and the one connection every request shares, opened (and the file and
-/// its table created) at the first `open` of the store, as Spin's `KeyValueSqlite` does.
-pub struct KvFile {
-    path: PathBuf,
-    connection: OnceLock<Arc<Mutex<rusqlite::Connection>>>,
-}
-
-/// Spin's table, in the same words, so that `sqlite_master` holds the same schema.
-const KV_SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
-                           store TEXT NOT NULL,
-                           key   TEXT NOT NULL,
-                           value BLOB NOT NULL,
-
-                           PRIMARY KEY (store, key)
-                        )";
-
-impl KvFile {
-    fn connection(&self) -> Result<Arc<Mutex<rusqlite::Connection>>, key_value::Error> {
-        if let Some(c) = self.connection.get() {
-            return Ok(c.clone());
-        }
-        // Spin creates the directory when it starts; the test host has no such moment.
-        if let Some(dir) = self.path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir).map_err(kv_error)?;
-        }
-        let conn = rusqlite::Connection::open(&self.path).map_err(kv_error)?;
-        conn.execute(KV_SCHEMA, []).map_err(kv_error)?;
-        // Two first opens at once may both get here; one connection is kept, as in Spin.
-        Ok(self
-            .connection
-            .get_or_init(|| Arc::new(Mutex::new(conn)))
-            .clone())
-    }
-}
-
-/// What a request may reach: the app's stores, and the labels its component lists in
-/// `key_value_stores`.
-#[derive(Clone)]
-pub struct KeyValue {
-    pub stores: KeyValueStores,
-    pub allowed: Arc<[String]>,
-}
-
-/// One open store: its label (the `store` column of every row) and its file's connection.
-pub struct KvStore {
-    label: String,
-    connection: Arc<Mutex<rusqlite::Connection>>,
-}
-
-impl KvStore {
-    /// Run `f` on the shared connection, blocking this worker as Spin does
-    /// (`block_in_place`); an SQLite error becomes `other` with its `Debug` text.
-    fn run<T>(
-        &self,
-        f: impl FnOnce(&rusqlite::Connection, &str) -> Result<T, key_value::Error>,
-    ) -> Result<T, key_value::Error> {
-        tokio::task::block_in_place(|| {
-            let conn = self.connection.lock().unwrap_or_else(|p| p.into_inner());
-            f(&conn, &self.label)
-        })
-    }
-}
-
-/// Spin's `log_error`: any store error as `other`, with its `Debug` text.
-fn kv_error(e: impl std::fmt::Debug) -> key_value::Error {
-    key_value::Error::Other(format!("{e:?}"))
-}
-
-/// Spin refuses a value, or a list of keys, that weighs more than [`MAX_RESULT_BYTES`] in
-/// the host's memory.
-fn kv_too_large() -> key_value::Error {
-    key_value::Error::Other(format!(
-        "query result exceeds limit of {MAX_RESULT_BYTES} bytes"
-    ))
-}
-
 impl key_value::HostStore for State {
-    /// Spin's order: a label the component does not list is `access-denied`, whether or not
-    /// the app has it (an app whose components list an undefined label does not load, so
-    /// `no-such-store` is not seen); then the store's connection, opened on first use.
     async fn open(
         &mut self,
         label: String,
-    ) -> wasmtime::Result<Result<Resource<KvStore>, key_value::Error>> {
-        if !self.key_value.allowed.contains(&label) {
-            return Ok(Err(key_value::Error::AccessDenied));
-        }
-        let Some(file) = self.key_value.stores.0.get(&label) else {
-            return Ok(Err(key_value::Error::NoSuchStore));
-        };
-        let connection = match tokio::task::block_in_place(|| file.connection()) {
-            Ok(c) => c,
-            Err(e) => return Ok(Err(e)),
-        };
-        Ok(Ok(self.table.push(KvStore { label, connection })?))
+    ) -> wasmtime::Result<Result<Resource<Store>, key_value::Error>> {
+        Ok(match self.key_value.open(&label).await {
+            Ok(store) => Ok(self.table.push(store)?),
+            Err(OpenError::AccessDenied) => Err(key_value::Error::AccessDenied),
+            Err(OpenError::NoSuchStore) => Err(key_value::Error::NoSuchStore),
+            Err(OpenError::Other(e)) => Err(key_value::Error::Other(e)),
+        })
     }
 
     async fn get(
         &mut self,
-        store: Resource<KvStore>,
+        store: Resource<Store>,
         key: String,
     ) -> wasmtime::Result<Result<Option<Vec<u8>>, key_value::Error>> {
-        let value = self.table.get(&store)?.run(|conn, label| {
-            conn.prepare_cached("SELECT value FROM spin_key_value WHERE store=$1 AND key=$2")
-                .and_then(|mut s| {
-                    s.query_row([label, &key], |row| row.get::<_, Vec<u8>>(0))
-                        .optional()
-                })
-                .map_err(kv_error)
-        });
-        // The whole value is read before it is weighed, as in Spin.
-        Ok(value.and_then(|v| {
-            let weight = std::mem::size_of::<Option<Vec<u8>>>() + v.as_ref().map_or(0, Vec::len);
-            if weight > MAX_RESULT_BYTES {
-                Err(kv_too_large())
-            } else {
-                Ok(v)
-            }
-        }))
+        let store = self.table.get(&store)?;
+        Ok(store.get(&key, MAX_RESULT_BYTES).await.map_err(other))
     }
 
     async fn set(
         &mut self,
-        store: Resource<KvStore>,
+        store: Resource<Store>,
         key: String,
         value: Vec<u8>,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        Ok(self.table.get(&store)?.run(|conn, label| {
-            conn.prepare_cached(
-                "INSERT INTO spin_key_value (store, key, value) VALUES ($1, $2, $3) \
-                 ON CONFLICT(store, key) DO UPDATE SET value=$3",
-            )
-            .and_then(|mut s| s.execute(rusqlite::params![label, key, value]))
-            .map(drop)
-            .map_err(kv_error)
-        }))
+        let store = self.table.get(&store)?;
+        Ok(store.set(&key, &value).await.map_err(other))
     }
 
-    /// A missing key is no error.
     async fn delete(
         &mut self,
-        store: Resource<KvStore>,
+        store: Resource<Store>,
         key: String,
     ) -> wasmtime::Result<Result<(), key_value::Error>> {
-        Ok(self.table.get(&store)?.run(|conn, label| {
-            conn.prepare_cached("DELETE FROM spin_key_value WHERE store=$1 AND key=$2")
-                .and_then(|mut s| s.execute([label, &key]))
-                .map(drop)
-                .map_err(kv_error)
-        }))
+        let store = self.table.get(&store)?;
+        Ok(store.delete(&key).await.map_err(other))
     }
 
-    /// Without reading the value: a value too large to `get` still exists.
     async fn exists(
         &mut self,
-        store: Resource<KvStore>,
+        store: Resource<Store>,
         key: String,
     ) -> wasmtime::Result<Result<bool, key_value::Error>> {
-        Ok(self.table.get(&store)?.run(|conn, label| {
-            conn.prepare_cached("SELECT 1 FROM spin_key_value WHERE store=$1 AND key=$2 LIMIT 1")
-                .and_then(|mut s| s.exists([label, &key]))
-                .map_err(kv_error)
-        }))
+        let store = self.table.get(&store)?;
+        Ok(store.exists(&key).await.map_err(other))
     }
 
-    /// In the order SQLite reads them (the primary key's: by key, bytewise), weighed as
-    /// Spin weighs them.
     async fn get_keys(
         &mut self,
-        store: Resource<KvStore>,
+        store: Resource<Store>,
     ) -> wasmtime::Result<Result<Vec<String>, key_value::Error>> {
-        Ok(self.table.get(&store)?.run(|conn, label| {
-            let mut statement = conn
-                .prepare_cached("SELECT key FROM spin_key_value WHERE store=$1")
-                .map_err(kv_error)?;
-            let rows = statement
-                .query_map([label], |row| row.get::<_, String>(0))
-                .map_err(kv_error)?;
-            let mut weight = std::mem::size_of::<Vec<String>>();
-            let mut keys = Vec::new();
-            for key in rows {
-                let key = key.map_err(kv_error)?;
-                weight += std::mem::size_of::<String>() + key.len();
-                if weight > MAX_RESULT_BYTES {
-                    return Err(kv_too_large());
-                }
-                keys.push(key);
-            }
-            Ok(keys)
-        }))
+        let store = self.table.get(&store)?;
+        Ok(store.get_keys(MAX_RESULT_BYTES).await.map_err(other))
     }
 
-    async fn drop(&mut self, store: Resource<KvStore>) -> wasmtime::Result<()> {
+    async fn drop(&mut self, store: Resource<Store>) -> wasmtime::Result<()> {
         self.table.delete(store)?;
         Ok(())
     }
 }
 
 impl key_value::Host for State {}
+
+/// A store's error: `other`, with the store's text.
+fn other(text: String) -> key_value::Error {
+    key_value::Error::Other(text)
+}
 
 // ---------------------------------------------------------------------------------------
 // Variables

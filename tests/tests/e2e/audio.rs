@@ -3,16 +3,16 @@
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
-use std::path::Path;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::{fresh_db, fresh_path, send, start_process, Response, Server};
+use crate::support::{fresh_db, fresh_key_value, send, start_process, Config, Response, Server};
 
-/// A chunk in the key-value store (components/campaigns/src/audio.rs).
-const CHUNK: usize = 1 << 20;
+/// A chunk in the key-value store, unless `audio_chunk_bytes` says otherwise
+/// (components/campaigns/src/audio.rs).
+pub const CHUNK: usize = 1 << 20;
 
 struct Setup {
     s: Server,
@@ -59,7 +59,7 @@ impl Setup {
 }
 
 /// An agent, a campaign and recordings `r1`, `r2` and `r3` in it, through `call`.
-fn recording_campaign(
+pub fn recording_campaign(
     call: impl Fn(&str, &str, Option<serde_json::Value>) -> (u16, serde_json::Value),
 ) -> i64 {
     let (status, _) = call(
@@ -89,39 +89,21 @@ fn recording_campaign(
 }
 
 /// `n` bytes that differ from one place to the next, and from one `seed` to another.
-fn audio_bytes(n: usize, seed: u8) -> Vec<u8> {
+pub fn audio_bytes(n: usize, seed: u8) -> Vec<u8> {
     (0..n)
         .map(|i| (i as u32).wrapping_mul(2_654_435_761).to_le_bytes()[i % 4] ^ seed)
         .collect()
 }
 
-fn sha256(bytes: &[u8]) -> String {
+pub fn sha256(bytes: &[u8]) -> String {
     Sha256::digest(bytes)
         .iter()
         .map(|b| format!("{b:02x}"))
         .collect()
 }
 
-/// The audio keys in a key-value store file, sorted (none before the store exists).
-fn audio_keys(key_value: &Path) -> Vec<String> {
-    let Ok(conn) = rusqlite::Connection::open(key_value) else {
-        return Vec::new();
-    };
-    let Ok(mut statement) = conn.prepare(
-        "SELECT key FROM spin_key_value WHERE store = 'default' AND key LIKE 'audio/%' \
-         ORDER BY key",
-    ) else {
-        return Vec::new();
-    };
-    statement
-        .query_map([], |r| r.get(0))
-        .unwrap()
-        .collect::<Result<_, _>>()
-        .unwrap()
-}
-
 /// The generations the keys hold chunks of, and how many chunks each.
-fn generations(keys: &[String]) -> Vec<usize> {
+pub fn generations(keys: &[String]) -> Vec<usize> {
     let mut by_generation = std::collections::BTreeMap::<&str, usize>::new();
     for key in keys {
         let generation = key.split('/').nth(1).unwrap();
@@ -156,7 +138,7 @@ fn upload_download_replace_delete() {
             .unwrap()
             .to_string();
     assert_ne!(before, after, "the recording's ETag moves with its audio");
-    assert_eq!(generations(&audio_keys(&t.s.key_value)), vec![4]);
+    assert_eq!(generations(&t.s.key_value.keys("audio/")), vec![4]);
 
     let r = t.get("r1", &[]);
     r.expect(200);
@@ -180,7 +162,7 @@ fn upload_download_replace_delete() {
     r.expect(200);
     assert!(r.body == second);
     assert_eq!(r.header("content-type"), Some("audio/mpeg"));
-    assert_eq!(generations(&audio_keys(&t.s.key_value)), vec![1]);
+    assert_eq!(generations(&t.s.key_value.keys("audio/")), vec![1]);
 
     // An empty audio is an audio of no bytes.
     t.put("r2", "audio/ogg", b"").expect(201);
@@ -195,7 +177,7 @@ fn upload_download_replace_delete() {
     t.get("r1", &[]).expect_empty(404);
     t.s.delete(&t.audio("r1")).expect_empty(404);
     assert!(t.recording("r1").get("audio").is_none());
-    assert!(audio_keys(&t.s.key_value).is_empty());
+    assert!(t.s.key_value.keys("audio/").is_empty());
     assert_eq!(t.recording("r2")["audio"]["bytes"], 0);
 }
 
@@ -316,7 +298,60 @@ fn refusals_change_nothing() {
 
     let r = t.get("r1", &[]);
     assert!(r.body == kept, "what was refused changed nothing");
-    assert_eq!(generations(&audio_keys(&t.s.key_value)), vec![1, 1]);
+    assert_eq!(generations(&t.s.key_value.keys("audio/")), vec![1, 1]);
+}
+
+/// Chunks of `audio_chunk_bytes` (README, "Recording audio"): an audio uploaded in small chunks
+/// is stored and read back in them, whole and across their boundaries; and every audio keeps
+/// the size it was written with, read and replaced by an instance whose variable says another
+/// (two servers over one database and store, as during a change of the variable).
+#[test]
+fn audio_in_chunks_of_the_configured_size() {
+    let db = fresh_db();
+    let key_value = fresh_key_value();
+    let shared = |c: Config| c.with_database(&db).with_key_value(&key_value);
+    let small = Setup::with(Server::start_with(|c| {
+        shared(c).with_variable("audio_chunk_bytes", "4096")
+    }));
+    let large = Server::start_with(shared);
+
+    let first = audio_bytes(3 * 4096 + 10, 11);
+    small.put("r1", "audio/wav", &first).expect(201);
+    assert_eq!(generations(&key_value.keys("audio/")), vec![4]);
+    let path = small.audio("r1");
+    for server in [&small.s, &large] {
+        assert!(server.get(&path).expect(200).body == first);
+        let r = server.send("GET", &path, &[("Range", "bytes=4090-8200")], None);
+        r.expect(206);
+        assert!(r.body == first[4090..=8200]);
+    }
+
+    // Replaced by the instance of 1 MiB chunks: one chunk; read back by the other.
+    let second = audio_bytes(CHUNK + 1, 12);
+    let r = large.send(
+        "PUT",
+        &path,
+        &[("Content-Type", "audio/wav")],
+        Some(&second),
+    );
+    r.expect(200);
+    assert_eq!(generations(&key_value.keys("audio/")), vec![2]);
+    let r = small.get("r1", &[("Range", &format!("bytes={}-", CHUNK - 2))]);
+    r.expect(206);
+    assert!(r.body == second[CHUNK - 2..]);
+
+    // A size the variable may not set is not used: 1 MiB chunks, and a line in the log.
+    let odd = Server::start_with(|c| shared(c).with_variable("audio_chunk_bytes", "12"));
+    odd.send("PUT", &path, &[("Content-Type", "audio/wav")], Some(&first))
+        .expect(200);
+    assert_eq!(generations(&key_value.keys("audio/")), vec![1]);
+    assert!(odd.get(&path).body == first);
+    let log = odd.log_with("campaigns", "audio_chunk_bytes = \"12\"");
+    assert!(log.contains("audio_chunk_bytes = \"12\""), "{log}");
+
+    // Deleted: every chunk goes, whatever its size.
+    small.s.delete(&path).expect(200);
+    assert!(key_value.keys("audio/").is_empty());
 }
 
 /// A PUT whose body is sent in these pieces with `Transfer-Encoding: chunked` (no length).
@@ -350,7 +385,7 @@ fn a_recording_takes_its_audio_with_it() {
     t.put("r2", "audio/wav", &audio_bytes(10, 7)).expect(201);
     t.s.delete(&format!("/1.0/recording_campaigns/{}/r1", t.campaign))
         .expect(200);
-    assert_eq!(generations(&audio_keys(&t.s.key_value)), vec![1]);
+    assert_eq!(generations(&t.s.key_value.keys("audio/")), vec![1]);
 
     // Retention: r2 and r3 ended in 2013; a purge deletes them, r2's audio with it.
     t.s.put(
@@ -364,7 +399,7 @@ fn a_recording_takes_its_audio_with_it() {
         &json!({}),
     );
     assert_eq!(r.json(), json!({"deleted": 2, "remaining": 0}));
-    assert!(audio_keys(&t.s.key_value).is_empty());
+    assert!(t.s.key_value.keys("audio/").is_empty());
     let leftovers: i64 =
         t.s.sql()
             .query_row("SELECT COUNT(*) FROM audio_leftovers", [], |r| r.get(0))
@@ -377,7 +412,7 @@ fn a_recording_takes_its_audio_with_it() {
 #[test]
 fn a_replacement_killed_midway_leaves_the_old_audio() {
     let db = fresh_db();
-    let key_value = fresh_path("kv.db");
+    let key_value = fresh_key_value();
     let server = start_process(&db, &key_value);
     let call = |method: &str, path: &str, body: Option<serde_json::Value>| {
         let body = body.map(|b| serde_json::to_vec(&b).unwrap());
@@ -399,7 +434,7 @@ fn a_replacement_killed_midway_leaves_the_old_audio() {
         Some(&old),
     )
     .expect(201);
-    assert_eq!(audio_keys(&key_value).len(), 2);
+    assert_eq!(key_value.keys("audio/").len(), 2);
 
     // Half of a 6 MiB replacement, then wait until its first chunks are in the store.
     let mut upload = TcpStream::connect(server.addr).unwrap();
@@ -411,14 +446,14 @@ fn a_replacement_killed_midway_leaves_the_old_audio() {
     upload.write_all(head.as_bytes()).unwrap();
     upload.write_all(&audio_bytes(3 * CHUNK, 9)).unwrap();
     let deadline = Instant::now() + Duration::from_secs(60);
-    while audio_keys(&key_value).len() < 4 {
+    while key_value.keys("audio/").len() < 4 {
         assert!(Instant::now() < deadline, "the new chunks never appeared");
         std::thread::sleep(Duration::from_millis(20));
     }
     server.kill();
     drop(upload);
     assert!(
-        audio_keys(&key_value).len() >= 4,
+        key_value.keys("audio/").len() >= 4,
         "the crash left chunks behind"
     );
 
@@ -439,6 +474,6 @@ fn a_replacement_killed_midway_leaves_the_old_audio() {
         Some(&new),
     )
     .expect(200);
-    assert_eq!(generations(&audio_keys(&key_value)), vec![1]);
+    assert_eq!(generations(&key_value.keys("audio/")), vec![1]);
     assert!(send(server.addr, "GET", &path, &[], None).body == new);
 }

@@ -220,3 +220,29 @@ fn whole(bytes: &[u8]) -> bool {
         None => body.ends_with("0\r\n\r\n"),
     }
 }
+
+/// Spin's own routes, which a cluster's probes use (deploy/spinkube): answered before any
+/// component, whatever the method and whoever asks, as Spin 4.0.2 answers them.
+#[test]
+fn spins_own_routes_answer_before_the_components() {
+    let s = Server::start_with(|c| c.with_remote_client());
+    for method in ["GET", "POST", "HEAD"] {
+        let r = s.send(method, "/.well-known/spin/health", &[], None);
+        r.expect(200);
+        assert_eq!(r.header("content-type"), None);
+        assert_eq!(r.header("content-length"), Some("2"));
+        if method != "HEAD" {
+            assert_eq!(r.text(), "OK");
+        }
+    }
+    let r = s.get("/.well-known/spin/info");
+    r.expect(200);
+    assert_eq!(r.header("content-type"), Some("application/json"));
+    assert_eq!(
+        r.text(),
+        "{\n  \"name\": \"xivo-rest-api\",\n  \"version\": \"1.0.0\"\n}"
+    );
+    for other in ["/.well-known/spin/other", "/.well-known/spin/health/"] {
+        s.get(other).expect_empty(404);
+    }
+}

@@ -1,24 +1,36 @@
 //! README, "Scaling out": two instances of the app (two test-host servers, or two `spin up`)
-//! over one libSQL server, clients spread over both. The race rules hold across instances,
-//! concurrent writers lose nothing, and a fresh server is migrated once.
+//! over one libSQL server and one Redis server, clients spread over both. The race rules hold
+//! across instances, concurrent writers lose nothing, a fresh server is migrated once, and
+//! audio uploaded at one instance is served, replaced and deleted at the other.
 //!
-//! These run whenever a sqld is found (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`),
-//! whatever `E2E_DATABASE` says; without one they pass without running, and say so.
+//! These run whenever a sqld (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`) and a
+//! redis-server (`REDIS_SERVER`, `redis-server` on the `PATH`) are found, whatever
+//! `E2E_DATABASE` and `E2E_KEY_VALUE` say; without them they pass without running, and say
+//! so.
+
+use std::io::{Read, Write};
+use std::net::TcpStream;
+use std::time::Duration;
 
 use serde_json::{json, Value};
 
+use crate::audio::{audio_bytes, recording_campaign, sha256, CHUNK};
 use crate::campaigns::queue;
-use crate::support::{fresh_sqld, send, sqld_binary, workspace, Response, Server};
+use crate::support::{
+    fresh_redis, fresh_sqld, redis_binary, send, sqld_binary, workspace, Response, Server,
+};
 
-/// Two instances over one fresh sqld, or `None` (and why, on stderr) without a sqld.
+/// Two instances over one fresh sqld and one fresh Redis, or `None` (and why, on stderr)
+/// without them.
 fn two_instances() -> Option<[Server; 2]> {
-    if sqld_binary().is_none() {
-        eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
+    if sqld_binary().is_none() || redis_binary().is_none() {
+        eprintln!("skipped: no sqld or no redis-server (set SQLD and REDIS_SERVER, or put them on the PATH)");
         return None;
     }
     let db = fresh_sqld();
-    let a = Server::start_with(|c| c.with_database(&db));
-    let b = Server::start_with(|c| c.with_database(&db));
+    let key_value = fresh_redis();
+    let a = Server::start_with(|c| c.with_database(&db).with_key_value(&key_value));
+    let b = Server::start_with(|c| c.with_database(&db).with_key_value(&key_value));
     Some([a, b])
 }
 
@@ -149,4 +161,76 @@ fn writers_spread_over_two_instances_lose_nothing() {
     for s in &both {
         assert_eq!(s.get("/1.0/users/").json()["total"], 64);
     }
+}
+
+/// Audio follows the fleet: uploaded at A, read whole and by range at B; replaced at B while
+/// A is sending the old one (A's client gets the old audio, whole or cut short, never a mix);
+/// deleted at B, gone at A, and from the store.
+#[test]
+fn audio_uploaded_at_one_instance_is_served_by_the_other() {
+    let Some([a, b]) = two_instances() else {
+        return;
+    };
+    let call = |method: &str, path: &str, body: Option<Value>| {
+        let r = match body {
+            Some(body) => a.send_json(method, path, &body),
+            None => a.send(method, path, &[], None),
+        };
+        (r.status, r.json_or_null())
+    };
+    let campaign = recording_campaign(call);
+    let path = format!("/1.0/recording_campaigns/{campaign}/r1/audio");
+    let put = |s: &Server, bytes: &[u8]| {
+        s.send("PUT", &path, &[("Content-Type", "audio/wav")], Some(bytes))
+    };
+
+    let old = audio_bytes(8 * CHUNK + 5, 21);
+    put(&a, &old).expect(201);
+    let r = b.get(&path);
+    r.expect(200);
+    assert!(r.body == old, "B serves what A stored");
+    let range = format!("bytes={}-{}", CHUNK - 3, 2 * CHUNK + 3);
+    let r = b.send("GET", &path, &[("Range", &range)], None);
+    r.expect(206);
+    assert!(r.body == old[CHUNK - 3..=2 * CHUNK + 3]);
+
+    // A starts sending the old audio to a client that reads slowly; B replaces it meanwhile.
+    let mut slow = TcpStream::connect(a.addr).unwrap();
+    slow.set_read_timeout(Some(Duration::from_secs(60)))
+        .unwrap();
+    write!(
+        slow,
+        "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
+        a.addr
+    )
+    .unwrap();
+    let mut first = vec![0; 64 << 10];
+    slow.read_exact(&mut first).unwrap();
+    let new = audio_bytes(CHUNK / 3, 22);
+    put(&b, &new).expect(200);
+    let mut rest = Vec::new();
+    // Cut short or whole: either way the connection ends.
+    let _ = slow.read_to_end(&mut rest);
+    first.extend_from_slice(&rest);
+    let head_end = first.windows(4).position(|w| w == b"\r\n\r\n").unwrap() + 4;
+    let sent = &first[head_end..];
+    assert!(
+        !sent.is_empty() && sent.len() <= old.len() && sent == &old[..sent.len()],
+        "A's client got {} bytes that are not the old audio's first",
+        sent.len()
+    );
+    let r = a.get(&path);
+    r.expect(200);
+    assert!(r.body == new, "A serves the replacement");
+    let etag = format!("\"{}\"", sha256(&new));
+    assert_eq!(r.header("etag"), Some(etag.as_str()));
+    assert_eq!(
+        b.key_value.keys("audio/").len(),
+        1,
+        "the old chunks are gone"
+    );
+
+    b.delete(&path).expect(200);
+    a.get(&path).expect_empty(404);
+    assert!(a.key_value.keys("audio/").is_empty());
 }

@@ -10,7 +10,10 @@
 //! The app's database is a fresh SQLite file per test, or, with `E2E_DATABASE=sqld`, a fresh
 //! libSQL server per test (`SQLD` names the binary, else `sqld` on the `PATH`, else
 //! `../shared/bin/sqld`), which the runtime reaches as Spin's `type = "libsql"`. The few tests
-//! about what only a local file does say so with [`skipped_on_sqld`].
+//! about what only a local file does say so with [`skipped_on_sqld`]. Its key-value store
+//! (recording audio) is a fresh SQLite file per test, or, with `E2E_KEY_VALUE=redis`, a fresh
+//! Redis server per test (`REDIS_SERVER` names the binary, else `redis-server` on the
+//! `PATH`), Spin's `type = "redis"`.
 
 use std::io::{Read, Write};
 use std::net::{IpAddr, Ipv4Addr, SocketAddr, TcpStream};
@@ -19,7 +22,9 @@ use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, OnceLock};
 
 use serde_json::Value;
-use testhost::runtime_config::Database;
+use testhost::process::ServerProcess;
+use testhost::redis_server::RedisServer;
+use testhost::runtime_config::{Database, KeyValueStore};
 use testhost::spin::{Connections, StatementLog};
 use testhost::spin_up::{Running, SpinUp};
 use testhost::sqld::Sqld;
@@ -144,39 +149,36 @@ pub fn fresh_path(extension: &str) -> PathBuf {
         .join(format!("e2e-{}-{n}.{extension}", std::process::id()))
 }
 
-/// The app's `default` database in a test: a file, or a libSQL server of its own (stopped
-/// when the last clone is dropped).
-#[derive(Clone)]
-pub struct AppDatabase {
-    /// The SQLite file behind it (the server's own file on sqld), for [`Server::sql`].
-    pub file: PathBuf,
-    sqld: Option<Arc<TestSqld>>,
-}
+/// A server of a test's own (sqld, redis-server): stopped when its last user is done, its
+/// directory then removed unless the test failed (its output is there).
+struct TestServer(Option<ServerProcess>);
 
-/// A test's sqld: stopped when its test is done, its directory then removed unless the test
-/// failed (its output, `sqld.out`, is there).
-struct TestSqld(Option<Sqld>);
-
-impl Drop for TestSqld {
+impl Drop for TestServer {
     fn drop(&mut self) {
-        let Some(sqld) = self.0.take() else { return };
-        let dir = sqld.dir.clone();
-        drop(sqld);
+        let Some(server) = self.0.take() else { return };
+        let dir = server.dir.clone();
+        drop(server);
         if std::thread::panicking() {
-            eprintln!("sqld's directory: {}", dir.display());
+            eprintln!("a test server's directory: {}", dir.display());
         } else {
             let _ = std::fs::remove_dir_all(dir);
         }
     }
 }
 
+/// The app's `default` database in a test: a file, or a libSQL server of its own.
+#[derive(Clone)]
+pub struct AppDatabase {
+    /// The SQLite file behind it (the server's own file on sqld), for [`Server::sql`].
+    pub file: PathBuf,
+    config: Database,
+    _sqld: Option<Arc<TestServer>>,
+}
+
 impl AppDatabase {
     /// As the runtime config names it.
     pub fn config(&self) -> Database {
-        match self.sqld.as_deref().and_then(|s| s.0.as_ref()) {
-            Some(sqld) => sqld.database(),
-            None => Database::File(self.file.clone()),
-        }
+        self.config.clone()
     }
 }
 
@@ -190,8 +192,9 @@ pub fn fresh_db() -> AppDatabase {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
             AppDatabase {
+                config: Database::File(path.clone()),
                 file: path,
-                sqld: None,
+                _sqld: None,
             }
         }
     }
@@ -203,17 +206,110 @@ pub fn fresh_sqld() -> AppDatabase {
     let sqld = Sqld::start(binary, &fresh_path("sqld")).unwrap_or_else(|e| panic!("{e:#}"));
     AppDatabase {
         file: sqld.data_file(),
-        sqld: Some(Arc::new(TestSqld(Some(sqld)))),
+        config: sqld.database(),
+        _sqld: Some(Arc::new(TestServer(Some(sqld.0)))),
     }
 }
 
-/// The runtime config's section for the `default` key-value store in the file `path`, as
-/// both runtimes read it.
-pub fn key_value_section(path: &Path) -> String {
-    format!(
-        "[key_value_store.default]\ntype = \"spin\"\npath = {:?}\n",
-        path.display().to_string()
-    )
+/// The Redis server to run, when the app's key-value store is on one (`E2E_KEY_VALUE=redis`).
+fn redis() -> Option<&'static Path> {
+    static ON: OnceLock<bool> = OnceLock::new();
+    let on = *ON.get_or_init(|| match std::env::var("E2E_KEY_VALUE").as_deref() {
+        Err(_) | Ok("") | Ok("file") => false,
+        Ok("redis") => {
+            assert!(
+                redis_binary().is_some(),
+                "E2E_KEY_VALUE=redis: no redis-server found (set REDIS_SERVER to its path, or \
+                 put redis-server on the PATH)"
+            );
+            true
+        }
+        Ok(other) => panic!("E2E_KEY_VALUE is `file` or `redis`, not `{other}`"),
+    });
+    if on {
+        redis_binary()
+    } else {
+        None
+    }
+}
+
+/// The redis-server found (`REDIS_SERVER`, `redis-server` on the `PATH`), whatever
+/// `E2E_KEY_VALUE` says: the two-instance tests run whenever there is one.
+pub fn redis_binary() -> Option<&'static Path> {
+    static REDIS: OnceLock<Option<PathBuf>> = OnceLock::new();
+    REDIS
+        .get_or_init(|| testhost::redis_server::find(&workspace()))
+        .as_deref()
+}
+
+/// The app's `default` key-value store in a test: a file, or a Redis server of its own.
+#[derive(Clone)]
+pub struct AppKeyValue {
+    /// As the runtime config names it.
+    pub store: KeyValueStore,
+    _redis: Option<Arc<TestServer>>,
+}
+
+impl AppKeyValue {
+    /// The runtime config's section for it, as the `default` store.
+    pub fn section(&self) -> String {
+        self.store.runtime_config("default").unwrap()
+    }
+
+    /// The store's keys that start with `prefix`, sorted (none before the store exists).
+    pub fn keys(&self, prefix: &str) -> Vec<String> {
+        let mut keys: Vec<String> = match &self.store {
+            KeyValueStore::File(path) => {
+                let Ok(conn) = rusqlite::Connection::open(path) else {
+                    return Vec::new();
+                };
+                let Ok(mut statement) = conn.prepare(
+                    "SELECT key FROM spin_key_value WHERE store = 'default' \
+                     AND substr(key, 1, length(?1)) = ?1",
+                ) else {
+                    return Vec::new();
+                };
+                statement
+                    .query_map([prefix], |r| r.get(0))
+                    .unwrap()
+                    .collect::<Result<_, _>>()
+                    .unwrap()
+            }
+            KeyValueStore::Redis { url } => {
+                let mut redis = redis::Client::open(url.as_str())
+                    .and_then(|c| c.get_connection())
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+                let keys: Vec<String> = redis::cmd("KEYS").arg("*").query(&mut redis).unwrap();
+                keys.into_iter().filter(|k| k.starts_with(prefix)).collect()
+            }
+        };
+        keys.sort();
+        keys
+    }
+}
+
+/// A fresh, empty key-value store: a new file, or a new Redis server under
+/// `E2E_KEY_VALUE=redis`.
+pub fn fresh_key_value() -> AppKeyValue {
+    match redis() {
+        Some(_) => fresh_redis(),
+        None => AppKeyValue {
+            store: KeyValueStore::File(fresh_path("kv.db")),
+            _redis: None,
+        },
+    }
+}
+
+/// A fresh Redis server ([`redis_binary`]'s), whatever `E2E_KEY_VALUE` says.
+pub fn fresh_redis() -> AppKeyValue {
+    let binary =
+        redis_binary().expect("no redis-server found (set REDIS_SERVER, or put it on the PATH)");
+    let redis =
+        RedisServer::start(binary, &fresh_path("redis")).unwrap_or_else(|e| panic!("{e:#}"));
+    AppKeyValue {
+        store: redis.store(),
+        _redis: Some(Arc::new(TestServer(Some(redis.0)))),
+    }
 }
 
 /// The address the test host reports for a remote client (TEST-NET-3).
@@ -234,6 +330,7 @@ pub fn remote_client_ip() -> IpAddr {
 pub struct Config {
     variables: Vec<(String, String)>,
     database: Option<AppDatabase>,
+    key_value: Option<AppKeyValue>,
     manifest: Option<PathBuf>,
     remote: bool,
     statement_log: Option<StatementLog>,
@@ -250,6 +347,12 @@ impl Config {
     /// This database instead of a fresh one.
     pub fn with_database(mut self, database: &AppDatabase) -> Self {
         self.database = Some(database.clone());
+        self
+    }
+
+    /// This key-value store instead of a fresh one.
+    pub fn with_key_value(mut self, key_value: &AppKeyValue) -> Self {
+        self.key_value = Some(key_value.clone());
         self
     }
 
@@ -284,8 +387,8 @@ impl Config {
 pub struct Server {
     pub addr: SocketAddr,
     pub db: AppDatabase,
-    /// The `default` key-value store's file (recording audio).
-    pub key_value: PathBuf,
+    /// The `default` key-value store (recording audio).
+    pub key_value: AppKeyValue,
     /// Where the components' output goes (`<component>_stderr.txt`), under both runtimes.
     pub logs: PathBuf,
     spin: Option<Running>,
@@ -301,14 +404,14 @@ impl Server {
     pub fn start_with(configure: impl FnOnce(Config) -> Config) -> Self {
         let config = configure(Config::default());
         let db = config.database.clone().unwrap_or_else(fresh_db);
-        let key_value = fresh_path("kv.db");
+        let key_value = config.key_value.clone().unwrap_or_else(fresh_key_value);
         match runtime() {
             Runtime::TestHost => Self::in_test_host(config, db, key_value),
             Runtime::Spin(spin) => Self::in_spin(spin, config, db, key_value),
         }
     }
 
-    fn in_test_host(config: Config, db: AppDatabase, key_value: PathBuf) -> Self {
+    fn in_test_host(config: Config, db: AppDatabase, key_value: AppKeyValue) -> Self {
         let mut app = match &config.manifest {
             Some(manifest) => App::load(manifest).unwrap().without_environment(),
             None => app(),
@@ -316,7 +419,8 @@ impl Server {
         app = app
             .with_database_config(&db.config())
             .unwrap()
-            .with_key_value_store("default", &key_value);
+            .with_key_value_store("default", &key_value.store)
+            .unwrap();
         for (name, value) in &config.variables {
             app = app.with_variable(name, value);
         }
@@ -345,7 +449,7 @@ impl Server {
         }
     }
 
-    fn in_spin(spin: &Path, config: Config, db: AppDatabase, key_value: PathBuf) -> Self {
+    fn in_spin(spin: &Path, config: Config, db: AppDatabase, key_value: AppKeyValue) -> Self {
         assert!(
             config.statement_log.is_none() && config.connections.is_none(),
             "a test host setting under Spin: skip the test with skipped_under_spin"
@@ -362,7 +466,7 @@ impl Server {
             variables,
             listen: "127.0.0.1:0".parse().unwrap(),
         }
-        .start_with(&key_value_section(&key_value))
+        .start_with(&key_value.section())
         .unwrap_or_else(|e| panic!("{e:#}"));
         Self {
             addr: running.addr,
@@ -377,6 +481,19 @@ impl Server {
     pub fn log(&self, component: &str) -> String {
         std::fs::read_to_string(self.logs.join(format!("{component}_stderr.txt")))
             .unwrap_or_default()
+    }
+
+    /// A component's log once it holds `text`, or as it is after a few seconds. Spin writes a
+    /// component's output to its log file a moment after the response.
+    pub fn log_with(&self, component: &str, text: &str) -> String {
+        let started = std::time::Instant::now();
+        loop {
+            let log = self.log(component);
+            if log.contains(text) || started.elapsed() > std::time::Duration::from_secs(5) {
+                return log;
+            }
+            std::thread::sleep(std::time::Duration::from_millis(20));
+        }
     }
 
     /// A direct connection to the database, for what the API cannot do (two lines for a user).
@@ -458,7 +575,7 @@ pub fn load_error(manifest: &Path) -> String {
 /// The app in a process of its own, which a test may kill mid-request ([`Running::kill`]):
 /// `spin up` under Spin, the test host's own `testhost up` under the test host, with the
 /// same flags and runtime config, over this database and key-value store.
-pub fn start_process(db: &AppDatabase, key_value: &Path) -> Running {
+pub fn start_process(db: &AppDatabase, key_value: &AppKeyValue) -> Running {
     let binary = match runtime() {
         Runtime::TestHost => PathBuf::from(env!("CARGO_BIN_EXE_testhost")),
         Runtime::Spin(spin) => spin.clone(),
@@ -471,7 +588,7 @@ pub fn start_process(db: &AppDatabase, key_value: &Path) -> Running {
         variables: Vec::new(),
         listen: "127.0.0.1:0".parse().unwrap(),
     }
-    .start_with(&key_value_section(key_value))
+    .start_with(&key_value.section())
     .unwrap_or_else(|e| panic!("{e:#}"))
 }
 

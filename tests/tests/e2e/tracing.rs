@@ -61,23 +61,14 @@ fn request_ids_are_generated_when_missing_or_not_sane() {
     }
 }
 
-/// The lines of a component's log that carry this request id, as JSON. Spin writes a
-/// component's output to its log file a moment after the response: wait for the line, a
-/// few seconds at most.
+/// The lines of a component's log that carry this request id, as JSON, once there is one
+/// (a few seconds at most).
 fn log_lines(s: &Server, component: &str, id: &str) -> Vec<serde_json::Value> {
-    let started = Instant::now();
-    loop {
-        let log = s.log(component);
-        let lines: Vec<serde_json::Value> = log
-            .lines()
-            .filter(|l| l.contains(id))
-            .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
-            .collect();
-        if !lines.is_empty() || started.elapsed() > Duration::from_secs(5) {
-            return lines;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
+    s.log_with(component, id)
+        .lines()
+        .filter(|l| l.contains(id))
+        .map(|l| serde_json::from_str(l).unwrap_or_else(|e| panic!("{e}: {l}")))
+        .collect()
 }
 
 /// One JSON line per request in the component's log (the test host writes it where Spin's
