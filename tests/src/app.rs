@@ -23,7 +23,7 @@ use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
 use crate::key_value::{KeyValue, KeyValueStores};
 use crate::outbound::OutboundHttp;
-use crate::runtime_config::{Database, KeyValueStore};
+use crate::runtime_config::{Database, KeyValueStore, RuntimeConfig};
 
 use crate::manifest::{Application, Manifest};
 use crate::routes::Router;
@@ -213,6 +213,18 @@ impl App {
     /// cannot be parsed.
     pub fn with_key_value_store(mut self, label: &str, store: &KeyValueStore) -> Result<Self> {
         self.key_value = self.key_value.with(label, store)?;
+        Ok(self)
+    }
+
+    /// Serve the database and key-value stores a runtime-config file names (the others as
+    /// they were), as `spin up --runtime-config-file` does.
+    pub fn with_runtime_config(mut self, config: &RuntimeConfig) -> Result<Self> {
+        if let Some(database) = &config.database {
+            self = self.with_database_config(database)?;
+        }
+        for (label, store) in &config.key_value_stores {
+            self = self.with_key_value_store(label, store)?;
+        }
         Ok(self)
     }
 

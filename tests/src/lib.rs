@@ -16,6 +16,7 @@ pub mod manifest;
 pub mod outbound;
 pub mod process;
 pub mod redis_server;
+pub mod registry;
 pub mod routes;
 pub mod runtime_config;
 pub mod spin;

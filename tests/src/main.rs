@@ -55,13 +55,7 @@ fn main() -> Result<()> {
         "up" => {
             let mut app = App::load(&manifest)?.with_connections(connections);
             if let Some(path) = runtime_config {
-                let config = RuntimeConfig::load(&path)?;
-                if let Some(database) = &config.database {
-                    app = app.with_database_config(database)?;
-                }
-                for (label, store) in &config.key_value_stores {
-                    app = app.with_key_value_store(label, store)?;
-                }
+                app = app.with_runtime_config(&RuntimeConfig::load(&path)?)?;
             }
             if let Some(dir) = log_dir {
                 app = app.with_log_dir(&dir)?;

@@ -1,10 +1,12 @@
 //! The runtime-config file (`spin up --runtime-config-file`), as far as the test host serves
 //! what it names: `[sqlite_database.default]` of `type = "spin"` with a `path`, or of
 //! `type = "libsql"` with a server's `url` and `token`, and `[key_value_store.<label>]` of
-//! `type = "spin"` with a `path`, or of `type = "redis"` with a server's `url`. A `path` is
-//! taken from the file's own directory when relative (as Spin 4.0.2 resolves it,
-//! `crates/runtime-config`). Other sections are refused, so that a test never believes the
-//! test host serves what it does not.
+//! `type = "spin"` with a `path`, or of `type = "redis"` with a server's `url`; and
+//! `[[config_provider]]` (or `[[variables_provider]]`) of `type = "env"` with Spin's own prefix,
+//! which SpinKube's operator writes into every runtime config it renders, and which says what
+//! the test host does anyway. A `path` is taken from the file's own directory when relative
+//! (as Spin 4.0.2 resolves it, `crates/runtime-config`). Other sections are refused, so that a
+//! test never believes the test host serves what it does not.
 
 use std::collections::BTreeMap;
 use std::fmt;
@@ -107,6 +109,16 @@ struct File {
     sqlite_database: BTreeMap<String, Store>,
     #[serde(default)]
     key_value_store: BTreeMap<String, Store>,
+    #[serde(default, alias = "variables_provider")]
+    config_provider: Vec<VariablesProvider>,
+}
+
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+struct VariablesProvider {
+    r#type: String,
+    prefix: Option<String>,
+    dotenv_path: Option<PathBuf>,
 }
 
 #[derive(Deserialize)]
@@ -126,8 +138,20 @@ impl RuntimeConfig {
         Self::parse(&text, base).with_context(|| format!("in {}", path.display()))
     }
 
-    fn parse(text: &str, base: &Path) -> Result<Self> {
+    /// The runtime config in `text`, a relative `path` being from `base`.
+    pub fn parse(text: &str, base: &Path) -> Result<Self> {
         let file: File = toml::from_str(text)?;
+        for provider in &file.config_provider {
+            let prefix = provider.prefix.as_deref().unwrap_or("SPIN_VARIABLE_");
+            if provider.r#type != "env"
+                || prefix != "SPIN_VARIABLE_"
+                || provider.dotenv_path.is_some()
+            {
+                bail!(
+                    "[[config_provider]]: the test host reads variables from SPIN_VARIABLE_* only"
+                );
+            }
+        }
         let resolve = |section: &str, label: &str, store: Store| -> Result<PathBuf> {
             if store.r#type != "spin" {
                 bail!(
@@ -216,6 +240,25 @@ mod tests {
             let text = store.runtime_config("audio").unwrap();
             let config = RuntimeConfig::parse(&text, Path::new("/")).unwrap();
             assert_eq!(config.key_value_stores.get("audio"), Some(&store), "{text}");
+        }
+    }
+
+    #[test]
+    fn the_environment_provider_is_spins_own() {
+        let text = "[[config_provider]]\ntype = 'env'\nprefix = 'SPIN_VARIABLE_'\n";
+        assert_eq!(
+            RuntimeConfig::parse(text, Path::new("/")).unwrap(),
+            RuntimeConfig::default()
+        );
+        for other in [
+            "[[config_provider]]\ntype = 'env'\nprefix = 'APP_'\n",
+            "[[config_provider]]\ntype = 'env'\ndotenv_path = '.env'\n",
+            "[[variables_provider]]\ntype = 'vault'\nurl = 'http://v'\n",
+        ] {
+            assert!(
+                RuntimeConfig::parse(other, Path::new("/")).is_err(),
+                "{other}"
+            );
         }
     }
 

@@ -10,24 +10,35 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 
-use crate::runtime_config::Database;
-
 /// The Spin CLI to run: `$SPIN`, else `spin` on the `PATH`, else the team's copy beside the
 /// checkout (`../shared/bin/spin`); see [`crate::find_tool`].
 pub fn find(workspace: &Path) -> Option<PathBuf> {
     crate::find_tool("SPIN", "spin", workspace)
 }
 
+/// Where `spin up` takes the application from.
+#[derive(Clone, Debug)]
+pub enum AppSource {
+    /// Its `spin.toml`.
+    Manifest(PathBuf),
+    /// An OCI reference (`host:port/name:tag`) on a registry that speaks plain HTTP, such as
+    /// a test's own [`crate::registry::Registry`] (`-k`). `spin up` then runs in an empty
+    /// folder, with a cache of its own (`--cache-dir`): `spin up`s that share a cache rewrite
+    /// the same files as they start, and some fail to start (Spin 4.0.2, seen here).
+    Registry(String),
+}
+
 /// What one `spin up` serves, and how.
 pub struct SpinUp {
     /// The Spin CLI.
     pub spin: PathBuf,
-    /// The application's `spin.toml`.
-    pub manifest: PathBuf,
+    /// The application.
+    pub app: AppSource,
     /// A directory of this instance's own: its runtime config, component logs and output.
     pub dir: PathBuf,
-    /// The `default` SQLite database: a file, or a libSQL server.
-    pub database: Database,
+    /// The runtime config (`--runtime-config-file`): where the `default` database and
+    /// key-value store are, as [`crate::runtime_config`] writes them.
+    pub runtime_config: String,
     /// Application variables, given as `SPIN_VARIABLE_*` (the caller's own are not passed on).
     pub variables: Vec<(String, String)>,
     /// Where to listen; port 0 lets the system choose.
@@ -45,28 +56,30 @@ pub struct Running {
 }
 
 impl SpinUp {
-    /// Start `spin up` and wait until it serves (it prints `Serving http://ADDRESS`).
+    /// Start `spin up` and wait until it serves (it prints `Serving http://ADDRESS`). A
+    /// relative `path` in the runtime config is from [`SpinUp::dir`], where the file is.
     pub fn start(&self) -> Result<Running> {
-        self.start_with("")
-    }
-
-    /// [`SpinUp::start`] with more runtime config after the `[sqlite_database.default]`
-    /// section (such as `[key_value_store.default]`; a relative `path` there is from
-    /// [`SpinUp::dir`], where the runtime config is).
-    pub fn start_with(&self, more_runtime_config: &str) -> Result<Running> {
         std::fs::create_dir_all(&self.dir)?;
         let runtime_config = self.dir.join("runtime-config.toml");
-        std::fs::write(
-            &runtime_config,
-            format!("{}{more_runtime_config}", self.database.runtime_config()?),
-        )?;
+        std::fs::write(&runtime_config, &self.runtime_config)?;
         let output = self.dir.join("spin.out");
         let out = std::fs::File::create(&output)?;
         let mut command = Command::new(&self.spin);
+        command.arg("up").arg("--from");
+        match &self.app {
+            AppSource::Manifest(manifest) => command.arg(manifest),
+            AppSource::Registry(reference) => {
+                let empty = self.dir.join("empty");
+                std::fs::create_dir_all(&empty)?;
+                command
+                    .arg(reference)
+                    .arg("-k")
+                    .arg("--cache-dir")
+                    .arg(self.dir.join("cache"))
+                    .current_dir(empty)
+            }
+        };
         command
-            .arg("up")
-            .arg("--from")
-            .arg(&self.manifest)
             .arg("--listen")
             .arg(self.listen.to_string())
             .arg("--runtime-config-file")

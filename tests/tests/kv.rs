@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use testhost::redis_server::RedisServer;
 use testhost::runtime_config::{Database, KeyValueStore};
-use testhost::spin_up::SpinUp;
+use testhost::spin_up::{AppSource, SpinUp};
 use testhost::{App, Manifest};
 
 fn workspace() -> PathBuf {
@@ -273,15 +273,16 @@ fn in_spin(dir: &Path, stores: &Stores, steps: &[Step], timeout: Duration) -> Op
         eprintln!("no Spin CLI (set SPIN, or put spin on the PATH): the Spin half is skipped");
         return None;
     };
+    let database = Database::File(dir.join("sqlite.db"));
     let running = SpinUp {
         spin,
-        manifest: probe(),
+        app: AppSource::Manifest(probe()),
         dir: dir.to_path_buf(),
-        database: Database::File(dir.join("sqlite.db")),
+        runtime_config: database.runtime_config().unwrap() + &stores.spin_runtime_config(),
         variables: Vec::new(),
         listen: "127.0.0.1:0".parse().unwrap(),
     }
-    .start_with(&stores.spin_runtime_config())
+    .start()
     .unwrap_or_else(|e| panic!("{e:#}"));
     let answers = run(running.addr, steps, timeout);
     // Stopped, so that its connection is closed before the file is read.
@@ -560,9 +561,11 @@ fn an_unknown_label_is_refused_at_start() {
     if let Some(spin) = testhost::spin_up::find(&workspace()) {
         let error = SpinUp {
             spin,
-            manifest,
+            app: AppSource::Manifest(manifest),
             dir: dir.join("spin"),
-            database: Database::File(dir.join("sqlite.db")),
+            runtime_config: Database::File(dir.join("sqlite.db"))
+                .runtime_config()
+                .unwrap(),
             variables: Vec::new(),
             listen: "127.0.0.1:0".parse().unwrap(),
         }

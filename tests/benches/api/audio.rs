@@ -1,7 +1,9 @@
 //! Recording audio through each runtime: a 50 MiB audio uploaded (`PUT .../audio`) and
-//! downloaded (`GET .../audio`) [`TIMES`] times on a fresh database and key-value store,
-//! beside the floor: the same chunks written and read with rusqlite straight into a key-value
-//! file of Spin's schema (what the store itself costs, without HTTP or the component).
+//! downloaded (`GET .../audio`) [`TIMES`] times on a fresh database and key-value store (an
+//! SQLite file, or a Redis server), beside the floors: the same chunks written and read
+//! straight into the store, with rusqlite into a key-value file of Spin's schema, or with the
+//! `redis` crate into a Redis server (what each store itself costs, without HTTP or the
+//! component).
 
 use std::net::SocketAddr;
 use std::path::Path;
@@ -64,7 +66,7 @@ pub fn through(addr: SocketAddr) -> Result<(f64, f64)> {
 
 /// Median seconds of writing, then of reading, the audio's chunks straight into a key-value
 /// file of Spin's schema, one statement a chunk, as the store does.
-pub fn floor(file: &Path) -> Result<(f64, f64)> {
+pub fn sqlite_floor(file: &Path) -> Result<(f64, f64)> {
     let _ = std::fs::remove_file(file);
     let conn = rusqlite::Connection::open(file)?;
     conn.execute(
@@ -114,6 +116,40 @@ fn bytes(n: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
+}
+
+/// Median seconds of writing, then of reading, the audio's chunks straight into a Redis
+/// server, one `SET` or `GET` a chunk, as Spin's Redis store does.
+pub fn redis_floor(url: &str) -> Result<(f64, f64)> {
+    let mut redis = redis::Client::open(url)?.get_connection()?;
+    let audio = bytes(BYTES);
+    let mut up = Vec::new();
+    let mut down = Vec::new();
+    for round in 0..TIMES {
+        let started = Instant::now();
+        for (n, chunk) in audio.chunks(CHUNK).enumerate() {
+            redis::cmd("SET")
+                .arg(format!("audio/{round}/{n}"))
+                .arg(chunk)
+                .exec(&mut redis)?;
+        }
+        up.push(started.elapsed().as_secs_f64());
+        let started = Instant::now();
+        let mut read = 0;
+        for n in 0..BYTES.div_ceil(CHUNK) {
+            let value: Vec<u8> = redis::cmd("GET")
+                .arg(format!("audio/{round}/{n}"))
+                .query(&mut redis)?;
+            read += value.len();
+        }
+        down.push(started.elapsed().as_secs_f64());
+        if read != BYTES {
+            bail!("floor read {read} bytes");
+        }
+    }
+    // The server is the app's next: it starts empty.
+    redis::cmd("FLUSHALL").exec(&mut redis)?;
+    Ok((median(up), median(down)))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

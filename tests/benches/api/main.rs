@@ -44,8 +44,9 @@ use std::time::{Duration, Instant};
 
 use anyhow::{bail, Context, Result};
 use seed::Scale;
-use testhost::runtime_config::Database;
-use testhost::spin_up::{Running, SpinUp};
+use testhost::redis_server::RedisServer;
+use testhost::runtime_config::{Database, KeyValueStore};
+use testhost::spin_up::{AppSource, Running, SpinUp};
 use testhost::sqld::Sqld;
 use testhost::{App, Manifest};
 
@@ -301,58 +302,93 @@ fn runtimes(
     Ok(())
 }
 
-/// A 50 MiB recording audio up and down under each runtime, beside the key-value floor.
+/// A 50 MiB recording audio up and down under each runtime, over each key-value store (an
+/// SQLite file; Redis, when a redis-server is found), beside each store's floor.
 fn audio(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
     let manifest = root.join("spin.toml");
     let spin = spin_cli(root, report)?;
+    let redis = match testhost::redis_server::find(root) {
+        Some(binary) => Some(RedisServer::start(&binary, &dir.join("audio-redis"))?),
+        None => {
+            writeln!(report, "\nNo redis-server: the audio runs over files only.")?;
+            None
+        }
+    };
     let mib = audio::BYTES as f64 / f64::from(1 << 20);
     writeln!(
         report,
         "\n**Recording audio.** A {mib:.0} MiB audio uploaded (`PUT .../audio`, the first a \
          creation, the others replacements) and downloaded whole (`GET .../audio`), {} times \
-         each, one at a time, over a fresh database and key-value store; medians. Floor: the \
-         same 1 MiB chunks written and read with rusqlite in a key-value file of Spin's schema. \
-         Peak memory: the serving process's VmHWM after the runs.\n",
+         each, one at a time, over a fresh database and key-value store (Spin's SQLite file, or \
+         a Redis server on loopback); medians. Floors: the same 1 MiB chunks written and read \
+         straight into the store (rusqlite into a key-value file of Spin's schema; the `redis` \
+         crate, one `SET` or `GET` a chunk). Peak memory: the serving process's VmHWM after \
+         the runs.\n",
         audio::TIMES
     )?;
     writeln!(
         report,
-        "| runtime | upload | MiB/s | download | MiB/s | upload ÷ floor | download ÷ floor | server peak memory |\n\
-         |---|---:|---:|---:|---:|---:|---:|---:|"
+        "| runtime | store | upload | MiB/s | download | MiB/s | upload ÷ floor | download ÷ floor | server peak memory |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|---:|"
     )?;
-    let (floor_up, floor_down) = audio::floor(&dir.join("audio-floor.kv.db"))?;
-    writeln!(
-        report,
-        "| floor (rusqlite) | {:.0} ms | {:.0} | {:.0} ms | {:.0} | | | |",
-        floor_up * 1e3,
-        mib / floor_up,
-        floor_down * 1e3,
-        mib / floor_down
-    )?;
-    for (name, runtime) in runtimes_with(spin.as_deref()) {
-        let db = dir.join(format!(
-            "audio-{}.db",
-            if matches!(runtime, Runtime::Spin(_)) {
-                "spin"
-            } else {
-                "host"
-            }
-        ));
-        let _ = std::fs::remove_file(key_value_file(&db));
-        let (_, host) = Host::start(runtime, &manifest, &db, true)?;
-        let (up, down) = audio::through(host.addr)?;
-        let peak_mb = host.peak_rss_mb()?;
-        drop(host);
+    let mut stores = vec![("file", None)];
+    if let Some(redis) = &redis {
+        stores.push(("Redis", Some(redis.url())));
+    }
+    let mut floors = Vec::new();
+    for (store, url) in &stores {
+        let (up, down) = match url {
+            None => audio::sqlite_floor(&dir.join("audio-floor.kv.db"))?,
+            Some(url) => audio::redis_floor(url)?,
+        };
         writeln!(
             report,
-            "| {name} | {:.0} ms | {:.0} | {:.0} ms | {:.0} | {:.1}× | {:.1}× | {peak_mb:.0} MB |",
+            "| floor | {store} | {:.0} ms | {:.0} | {:.0} ms | {:.0} | | | |",
             up * 1e3,
             mib / up,
             down * 1e3,
-            mib / down,
-            up / floor_up,
-            down / floor_down
+            mib / down
         )?;
+        floors.push((up, down));
+    }
+    for (name, runtime) in runtimes_with(spin.as_deref()) {
+        for ((store, url), (floor_up, floor_down)) in stores.iter().zip(&floors) {
+            let base = dir.join(format!(
+                "audio-{}-{store}",
+                if matches!(runtime, Runtime::Spin(_)) {
+                    "spin"
+                } else {
+                    "host"
+                }
+            ));
+            let db = base.with_extension("db");
+            for suffix in ["", "-journal", "-wal", "-shm"] {
+                let _ = std::fs::remove_file(format!("{}{suffix}", db.display()));
+            }
+            let key_value = match url {
+                None => {
+                    let file = key_value_file(&db);
+                    let _ = std::fs::remove_file(&file);
+                    KeyValueStore::File(file)
+                }
+                Some(url) => KeyValueStore::Redis { url: url.clone() },
+            };
+            let database = Database::File(db.clone());
+            let (_, host) = Host::start_on(runtime, &manifest, &database, &key_value, &base, &[])?;
+            let (up, down) = audio::through(host.addr)?;
+            let peak_mb = host.peak_rss_mb()?;
+            drop(host);
+            writeln!(
+                report,
+                "| {name} | {store} | {:.0} ms | {:.0} | {:.0} ms | {:.0} | {:.1}× | {:.1}× | {peak_mb:.0} MB |",
+                up * 1e3,
+                mib / up,
+                down * 1e3,
+                mib / down,
+                up / floor_up,
+                down / floor_down
+            )?;
+        }
     }
     Ok(())
 }
@@ -516,18 +552,6 @@ fn key_value_file(db: &Path) -> PathBuf {
     db.with_extension("kv.db")
 }
 
-/// The runtime config giving the app `db` and its key-value store ([`key_value_file`]).
-fn runtime_config(db: &Path) -> String {
-    format!(
-        "[key_value_store.default]\ntype = \"spin\"\npath = {}\n",
-        toml_path(&key_value_file(db))
-    )
-}
-
-fn toml_path(path: &Path) -> String {
-    format!("{:?}", path.display().to_string())
-}
-
 /// The app's database on a libSQL server (a local sqld, over loopback) beside a local file:
 /// `GET /1.0/users/<id>` and `POST` of a recording under each runtime, one instance, then two
 /// instances on the one server with the load split between them (one wrk each, at once).
@@ -581,14 +605,18 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
         let _ = std::fs::remove_dir_all(&sqld_dir);
         let server = Sqld::start(&sqld, &sqld_dir)?;
         let database = server.database();
-        let (_, a) = Host::start_on(runtime, &manifest, &database, &sqld_dir.join("a"), &[])?;
+        let a_base = sqld_dir.join("a");
+        let a_store = KeyValueStore::File(key_value_file(&a_base));
+        let (_, a) = Host::start_on(runtime, &manifest, &database, &a_store, &a_base, &[])?;
         seed::seed(&server.data_file(), scale)?;
         let endpoints = scale_out_endpoints(&server.data_file())?;
         for e in &endpoints {
             let row = run_endpoint(&a, dir, e)?;
             scale_out_row(report, name, "sqld", 1, e, &row)?;
         }
-        let (_, b) = Host::start_on(runtime, &manifest, &database, &sqld_dir.join("b"), &[])?;
+        let b_base = sqld_dir.join("b");
+        let b_store = KeyValueStore::File(key_value_file(&b_base));
+        let (_, b) = Host::start_on(runtime, &manifest, &database, &b_store, &b_base, &[])?;
         for e in &endpoints {
             let script = e.script(dir)?;
             let both = |connections: u32, seconds: u32, run: &str| {
@@ -1004,30 +1032,34 @@ impl Host {
             runtime,
             manifest,
             &Database::File(db.to_path_buf()),
+            &KeyValueStore::File(key_value_file(db)),
             db,
             variables,
         )
     }
 
-    /// [`Host::start_with`] over `database` (a file or a libSQL server); its key-value store,
-    /// runtime config and logs are named after `base`.
+    /// [`Host::start_with`] over `database` (a file or a libSQL server) and `key_value` (a
+    /// file or a Redis server); its runtime config and logs are named after `base`.
     fn start_on(
         runtime: Runtime,
         manifest: &Path,
         database: &Database,
+        key_value: &KeyValueStore,
         base: &Path,
         variables: &[(&str, &str)],
     ) -> Result<(f64, Host)> {
         let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
         let started = Instant::now();
+        let runtime_config = format!(
+            "{}{}",
+            database.runtime_config()?,
+            key_value.runtime_config("default")?
+        );
         let process = match runtime {
             Runtime::TestHost(connections) => {
                 let log = std::fs::File::create(base.with_extension("host.log"))?;
                 let config = base.with_extension("runtime-config.toml");
-                std::fs::write(
-                    &config,
-                    format!("{}{}", database.runtime_config()?, runtime_config(base)),
-                )?;
+                std::fs::write(&config, &runtime_config)?;
                 Process::TestHost(
                     Command::new(env!("CARGO_BIN_EXE_testhost"))
                         .args(["up", "--listen", &addr.to_string(), "--runtime-config-file"])
@@ -1046,16 +1078,16 @@ impl Host {
             Runtime::Spin(spin) => Process::Spin(
                 SpinUp {
                     spin: spin.to_path_buf(),
-                    manifest: manifest.to_path_buf(),
+                    app: AppSource::Manifest(manifest.to_path_buf()),
                     dir: base.with_extension("spin"),
-                    database: database.clone(),
+                    runtime_config,
                     variables: variables
                         .iter()
                         .map(|(name, value)| (name.to_string(), value.to_string()))
                         .collect(),
                     listen: addr,
                 }
-                .start_with(&runtime_config(base))?,
+                .start()?,
             ),
         };
         let host = Host { process, addr };

@@ -15,6 +15,7 @@ mod document;
 mod host;
 mod recordings;
 mod scale_out;
+mod spinkube;
 mod tracing;
 mod users;
 mod voicemails;

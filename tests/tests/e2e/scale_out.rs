@@ -1,7 +1,9 @@
 //! README, "Scaling out": two instances of the app (two test-host servers, or two `spin up`)
-//! over one libSQL server and one Redis server, clients spread over both. The race rules hold
-//! across instances, concurrent writers lose nothing, a fresh server is migrated once, and
-//! audio uploaded at one instance is served, replaced and deleted at the other.
+//! over one libSQL server and one Redis server, clients spread over both, each instance with
+//! the runtime config SpinKube's operator renders from `deploy/spinkube` (`spinkube.rs`). The
+//! race rules hold across instances, concurrent writers lose nothing, a fresh server is
+//! migrated once, and audio uploaded at one instance is served, replaced and deleted at the
+//! other.
 //!
 //! These run whenever a sqld (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`) and a
 //! redis-server (`REDIS_SERVER`, `redis-server` on the `PATH`) are found, whatever
@@ -16,6 +18,7 @@ use serde_json::{json, Value};
 
 use crate::audio::{audio_bytes, recording_campaign, sha256, CHUNK};
 use crate::campaigns::queue;
+use crate::spinkube::rendered_runtime_config;
 use crate::support::{
     fresh_redis, fresh_sqld, redis_binary, send, sqld_binary, workspace, Response, Server,
 };
@@ -29,9 +32,15 @@ fn two_instances() -> Option<[Server; 2]> {
     }
     let db = fresh_sqld();
     let key_value = fresh_redis();
-    let a = Server::start_with(|c| c.with_database(&db).with_key_value(&key_value));
-    let b = Server::start_with(|c| c.with_database(&db).with_key_value(&key_value));
-    Some([a, b])
+    let runtime_config = rendered_runtime_config(&db.config(), &key_value.store);
+    let instance = || {
+        Server::start_with(|c| {
+            c.with_database(&db)
+                .with_key_value(&key_value)
+                .with_runtime_config(&runtime_config)
+        })
+    };
+    Some([instance(), instance()])
 }
 
 /// `n` requests at once, the `i`-th to instance `i % 2`, made by `request(i)`: (method, path,

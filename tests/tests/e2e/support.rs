@@ -5,7 +5,10 @@
 //! Two runtimes serve them: the test host, in process (the default), or the real Spin CLI,
 //! one `spin up` per server (`E2E_RUNTIME=spin`; `SPIN` names the binary, else `spin` on the
 //! `PATH`). The tests are the same; the few that need what only the test host can do say so
-//! with [`skipped_under_spin`].
+//! with [`skipped_under_spin`]. Spin runs the app from the checkout (`spin.toml`), or, with
+//! `E2E_FROM=registry`, as an OCI artifact: pushed once per test binary to a local registry
+//! ([`registry_binary`]) and run with `spin up --from <reference> -k` from an empty folder.
+//! Under Spin only: the test host has no OCI loader.
 //!
 //! The app's database is a fresh SQLite file per test, or, with `E2E_DATABASE=sqld`, a fresh
 //! libSQL server per test (`SQLD` names the binary, else `sqld` on the `PATH`, else
@@ -24,9 +27,10 @@ use std::sync::{Arc, OnceLock};
 use serde_json::Value;
 use testhost::process::ServerProcess;
 use testhost::redis_server::RedisServer;
-use testhost::runtime_config::{Database, KeyValueStore};
+use testhost::registry::Registry;
+use testhost::runtime_config::{Database, KeyValueStore, RuntimeConfig};
 use testhost::spin::{Connections, StatementLog};
-use testhost::spin_up::{Running, SpinUp};
+use testhost::spin_up::{AppSource, Running, SpinUp};
 use testhost::sqld::Sqld;
 use testhost::{App, Manifest};
 
@@ -118,6 +122,59 @@ fn built() -> PathBuf {
             manifest
         })
         .clone()
+}
+
+/// Where `spin up` takes the app from: `E2E_FROM` unset or `checkout` (the default), the
+/// built components and `spin.toml`; `registry`, the app pushed once per test binary.
+fn app_source() -> AppSource {
+    static SOURCE: OnceLock<AppSource> = OnceLock::new();
+    SOURCE
+        .get_or_init(|| match std::env::var("E2E_FROM").as_deref() {
+            Err(_) | Ok("") | Ok("checkout") => AppSource::Manifest(built()),
+            Ok("registry") => match runtime() {
+                Runtime::Spin(spin) => AppSource::Registry(pushed(spin)),
+                Runtime::TestHost => {
+                    panic!("E2E_FROM=registry needs E2E_RUNTIME=spin: the test host has no OCI loader")
+                }
+            },
+            Ok(other) => panic!("E2E_FROM is `checkout` or `registry`, not `{other}`"),
+        })
+        .clone()
+}
+
+/// The OCI registry to run (`DOCKER_REGISTRY`, else `docker-registry` on the `PATH`).
+pub fn registry_binary() -> Option<PathBuf> {
+    testhost::registry::find(&workspace())
+}
+
+/// The built app pushed with `spin registry push -k` to a registry of this test binary's own,
+/// started from a thread that never ends, so that the registry stops when the binary does
+/// ([`Registry`]); its reference.
+fn pushed(spin: &Path) -> String {
+    let binary = registry_binary().expect(
+        "E2E_FROM=registry: no docker-registry found (set DOCKER_REGISTRY, or install Debian's \
+         docker-registry)",
+    );
+    let manifest = built();
+    let spin = spin.to_path_buf();
+    let (sender, receiver) = std::sync::mpsc::channel();
+    std::thread::spawn(move || {
+        let pushed = Registry::start(&binary, &fresh_path("registry")).and_then(|registry| {
+            let reference = registry.push(&spin, &manifest, "xivo-rest-api:e2e")?;
+            Ok((registry, reference))
+        });
+        match pushed {
+            Ok((registry, reference)) => {
+                sender.send(Ok(reference)).unwrap();
+                let _kept = registry;
+                loop {
+                    std::thread::park();
+                }
+            }
+            Err(e) => sender.send(Err(format!("{e:#}"))).unwrap(),
+        }
+    });
+    receiver.recv().unwrap().unwrap_or_else(|e| panic!("{e}"))
 }
 
 /// The application as the test host loads it, compiled once per test binary.
@@ -251,11 +308,6 @@ pub struct AppKeyValue {
 }
 
 impl AppKeyValue {
-    /// The runtime config's section for it, as the `default` store.
-    pub fn section(&self) -> String {
-        self.store.runtime_config("default").unwrap()
-    }
-
     /// The store's keys that start with `prefix`, sorted (none before the store exists).
     pub fn keys(&self, prefix: &str) -> Vec<String> {
         let mut keys: Vec<String> = match &self.store {
@@ -331,6 +383,7 @@ pub struct Config {
     variables: Vec<(String, String)>,
     database: Option<AppDatabase>,
     key_value: Option<AppKeyValue>,
+    runtime_config: Option<String>,
     manifest: Option<PathBuf>,
     remote: bool,
     statement_log: Option<StatementLog>,
@@ -353,6 +406,14 @@ impl Config {
     /// This key-value store instead of a fresh one.
     pub fn with_key_value(mut self, key_value: &AppKeyValue) -> Self {
         self.key_value = Some(key_value.clone());
+        self
+    }
+
+    /// Exactly this runtime config, which must name the database and key-value store given
+    /// with [`Config::with_database`] and [`Config::with_key_value`]: read by the test host
+    /// as `testhost up --runtime-config-file` reads it, given to `spin up` as it is.
+    pub fn with_runtime_config(mut self, text: &str) -> Self {
+        self.runtime_config = Some(text.to_string());
         self
     }
 
@@ -405,6 +466,7 @@ impl Server {
         let config = configure(Config::default());
         let db = config.database.clone().unwrap_or_else(fresh_db);
         let key_value = config.key_value.clone().unwrap_or_else(fresh_key_value);
+
         match runtime() {
             Runtime::TestHost => Self::in_test_host(config, db, key_value),
             Runtime::Spin(spin) => Self::in_spin(spin, config, db, key_value),
@@ -416,11 +478,19 @@ impl Server {
             Some(manifest) => App::load(manifest).unwrap().without_environment(),
             None => app(),
         };
-        app = app
-            .with_database_config(&db.config())
-            .unwrap()
-            .with_key_value_store("default", &key_value.store)
-            .unwrap();
+        let text = config
+            .runtime_config
+            .clone()
+            .unwrap_or_else(|| runtime_config(&db, &key_value));
+        let runtime_config = RuntimeConfig::parse(&text, Path::new("/")).unwrap();
+        // What the test reads and writes behind the app's back is what the app uses.
+        assert_eq!(runtime_config.database, Some(db.config()), "{text}");
+        assert_eq!(
+            runtime_config.key_value_stores.get("default"),
+            Some(&key_value.store),
+            "{text}"
+        );
+        app = app.with_runtime_config(&runtime_config).unwrap();
         for (name, value) in &config.variables {
             app = app.with_variable(name, value);
         }
@@ -460,13 +530,15 @@ impl Server {
         }
         let running = SpinUp {
             spin: spin.to_path_buf(),
-            manifest: config.manifest.unwrap_or_else(built),
+            app: config.manifest.map_or_else(app_source, AppSource::Manifest),
             dir: fresh_path("spin"),
-            database: db.config(),
+            runtime_config: config
+                .runtime_config
+                .unwrap_or_else(|| runtime_config(&db, &key_value)),
             variables,
             listen: "127.0.0.1:0".parse().unwrap(),
         }
-        .start_with(&key_value.section())
+        .start()
         .unwrap_or_else(|e| panic!("{e:#}"));
         Self {
             addr: running.addr,
@@ -558,9 +630,9 @@ pub fn load_error(manifest: &Path) -> String {
         Runtime::Spin(spin) => {
             let up = SpinUp {
                 spin: spin.clone(),
-                manifest: manifest.to_path_buf(),
+                app: AppSource::Manifest(manifest.to_path_buf()),
                 dir: fresh_path("refused"),
-                database: Database::File(fresh_path("db")),
+                runtime_config: Database::File(fresh_path("db")).runtime_config().unwrap(),
                 variables: Vec::new(),
                 listen: "127.0.0.1:0".parse().unwrap(),
             };
@@ -576,20 +648,32 @@ pub fn load_error(manifest: &Path) -> String {
 /// `spin up` under Spin, the test host's own `testhost up` under the test host, with the
 /// same flags and runtime config, over this database and key-value store.
 pub fn start_process(db: &AppDatabase, key_value: &AppKeyValue) -> Running {
-    let binary = match runtime() {
-        Runtime::TestHost => PathBuf::from(env!("CARGO_BIN_EXE_testhost")),
-        Runtime::Spin(spin) => spin.clone(),
+    let (binary, app) = match runtime() {
+        Runtime::TestHost => (
+            PathBuf::from(env!("CARGO_BIN_EXE_testhost")),
+            AppSource::Manifest(built()),
+        ),
+        Runtime::Spin(spin) => (spin.clone(), app_source()),
     };
     SpinUp {
         spin: binary,
-        manifest: built(),
+        app,
         dir: fresh_path("process"),
-        database: db.config(),
+        runtime_config: runtime_config(db, key_value),
         variables: Vec::new(),
         listen: "127.0.0.1:0".parse().unwrap(),
     }
-    .start_with(&key_value.section())
+    .start()
     .unwrap_or_else(|e| panic!("{e:#}"))
+}
+
+/// The runtime config that names this database and key-value store (`default`).
+fn runtime_config(db: &AppDatabase, key_value: &AppKeyValue) -> String {
+    format!(
+        "{}{}",
+        db.config().runtime_config().unwrap(),
+        key_value.store.runtime_config("default").unwrap()
+    )
 }
 
 impl Drop for Server {
