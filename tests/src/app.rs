@@ -452,6 +452,12 @@ fn engine_config() -> Config {
 /// `auto` builder), one task per connection, and no `TCP_NODELAY`, so that a response written
 /// in several pieces waits on Nagle's algorithm here exactly as it does under `spin up`.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
+    // Spin makes the directory of its default database (`.spin`) when it starts.
+    if let Database::File(path) = app.database() {
+        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
+            std::fs::create_dir_all(dir)?;
+        }
+    }
     loop {
         let (stream, peer) = listener.accept().await?;
         let app = app.clone();

@@ -37,7 +37,8 @@ pub struct SpinUp {
     /// A directory of this instance's own: its runtime config, component logs and output.
     pub dir: PathBuf,
     /// The runtime config (`--runtime-config-file`): where the `default` database and
-    /// key-value store are, as [`crate::runtime_config`] writes them.
+    /// key-value store are, as [`crate::runtime_config`] writes them. Empty: no
+    /// `--runtime-config-file` at all.
     pub runtime_config: String,
     /// Application variables, given as `SPIN_VARIABLE_*` (the caller's own are not passed on).
     pub variables: Vec<(String, String)>,
@@ -61,7 +62,9 @@ impl SpinUp {
     pub fn start(&self) -> Result<Running> {
         std::fs::create_dir_all(&self.dir)?;
         let runtime_config = self.dir.join("runtime-config.toml");
-        std::fs::write(&runtime_config, &self.runtime_config)?;
+        if !self.runtime_config.is_empty() {
+            std::fs::write(&runtime_config, &self.runtime_config)?;
+        }
         let output = self.dir.join("spin.out");
         let out = std::fs::File::create(&output)?;
         let mut command = Command::new(&self.spin);
@@ -82,8 +85,6 @@ impl SpinUp {
         command
             .arg("--listen")
             .arg(self.listen.to_string())
-            .arg("--runtime-config-file")
-            .arg(&runtime_config)
             .arg("--log-dir")
             .arg(self.dir.join("logs"))
             .stdin(Stdio::null())
@@ -91,6 +92,9 @@ impl SpinUp {
             .stderr(Stdio::from(out))
             // Its own process group: stopping it stops `spin trigger http` too.
             .process_group(0);
+        if !self.runtime_config.is_empty() {
+            command.arg("--runtime-config-file").arg(&runtime_config);
+        }
         for (name, _) in std::env::vars_os() {
             if name.to_string_lossy().starts_with("SPIN_VARIABLE_") {
                 command.env_remove(name);

@@ -3,7 +3,9 @@
 
 use std::path::Path;
 
-use crate::support::{fresh_db, fresh_path, send, skipped_under_spin, workspace, Server};
+use crate::support::{
+    fresh_db, fresh_path, send, skipped_under_spin, workspace, AppDatabase, AppKeyValue, Server,
+};
 use serde_json::json;
 
 #[test]
@@ -47,18 +49,80 @@ fn an_existing_database_keeps_its_data_across_restarts() {
     );
 }
 
-/// A copy of `spin.toml` where the users component may not open the database.
-fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
-    let text = std::fs::read_to_string(workspace().join("spin.toml")).unwrap();
-    let users = workspace().join("target/wasm32-wasip1/release/users.wasm");
-    let text = text
-        .replace("source = \"target/wasm32-wasip1/release/users.wasm\"\nsqlite_databases = [\"default\"]",
-                 &format!("source = \"{}\"\nsqlite_databases = []", users.display()))
-        .replace("source = \"target/", &format!("source = \"{}/target/", workspace().display()));
-    assert!(text.contains("sqlite_databases = []"));
+/// `spin.toml` in `dir`, its components where they were built, changed by `change`.
+fn manifest_copy(dir: &Path, change: impl FnOnce(String) -> String) -> std::path::PathBuf {
+    std::fs::create_dir_all(dir).unwrap();
+    let text = change(std::fs::read_to_string(workspace().join("spin.toml")).unwrap()).replace(
+        "source = \"target/",
+        &format!("source = \"{}/target/", workspace().display()),
+    );
     let path = dir.join("spin.toml");
     std::fs::write(&path, text).unwrap();
     path
+}
+
+/// A copy of `spin.toml` where the users component may not open the database.
+fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
+    manifest_copy(dir, |text| {
+        let text = text.replace(
+            "source = \"target/wasm32-wasip1/release/users.wasm\"\nsqlite_databases = [\"default\"]",
+            "source = \"target/wasm32-wasip1/release/users.wasm\"\nsqlite_databases = []",
+        );
+        assert!(text.contains("sqlite_databases = []"));
+        text
+    })
+}
+
+/// Nothing but `spin.toml` is needed to start (Fermyon Cloud takes no runtime config): with
+/// none, the database and the audio are Spin's defaults beside the manifest.
+#[test]
+fn the_app_needs_no_runtime_config() {
+    let dir = fresh_path("bare");
+    let manifest = manifest_copy(&dir, |text| text);
+    let state = dir.join(".spin");
+    let db = AppDatabase::file(&state.join("sqlite_db.db"));
+    let key_value = AppKeyValue::file(&state.join("sqlite_key_value.db"));
+    let s = Server::start_with(|c| {
+        c.with_manifest(&manifest)
+            .with_database(&db)
+            .with_key_value(&key_value)
+            .with_runtime_config("")
+    });
+    s.post(
+        "/1.0/CallCenter/agents/",
+        &json!({"number": "1", "firstname": "A"}),
+    )
+    .expect(201);
+    let campaign = s
+        .post(
+            "/1.0/recording_campaigns/",
+            &json!({"campaign_name": "c", "activated": true, "base_filename": "f"}),
+        )
+        .json();
+    s.post(
+        &format!("/1.0/recording_campaigns/{campaign}/"),
+        &json!({"cid": "r", "agent_no": "1"}),
+    )
+    .expect(201);
+    let audio = format!("/1.0/recording_campaigns/{campaign}/r/audio");
+    s.send(
+        "PUT",
+        &audio,
+        &[("Content-Type", "audio/wav")],
+        Some(b"RIFF"),
+    )
+    .expect(201);
+    assert_eq!(s.get(&audio).body, b"RIFF");
+    let agents: i64 = s
+        .sql()
+        .query_row("SELECT COUNT(*) FROM agents", [], |r| r.get(0))
+        .unwrap();
+    assert_eq!(agents, 1, "the database is .spin/sqlite_db.db");
+    assert_eq!(
+        key_value.keys("audio/").len(),
+        1,
+        "the audio is in .spin/sqlite_key_value.db"
+    );
 }
 
 /// Spin checks `allowed_outbound_hosts` with the variables' defaults when it loads the app:

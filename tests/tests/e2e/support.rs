@@ -239,6 +239,17 @@ impl AppDatabase {
     }
 }
 
+impl AppDatabase {
+    /// This file, as it is.
+    pub fn file(path: &Path) -> Self {
+        AppDatabase {
+            config: Database::File(path.to_path_buf()),
+            file: path.to_path_buf(),
+            _sqld: None,
+        }
+    }
+}
+
 /// A fresh, empty database: a new file, or a new sqld under `E2E_DATABASE=sqld`.
 pub fn fresh_db() -> AppDatabase {
     match sqld() {
@@ -248,11 +259,7 @@ pub fn fresh_db() -> AppDatabase {
             for suffix in ["", "-journal", "-wal", "-shm"] {
                 let _ = std::fs::remove_file(format!("{}{suffix}", path.display()));
             }
-            AppDatabase {
-                config: Database::File(path.clone()),
-                file: path,
-                _sqld: None,
-            }
+            AppDatabase::file(&path)
         }
     }
 }
@@ -340,15 +347,22 @@ impl AppKeyValue {
     }
 }
 
+impl AppKeyValue {
+    /// This file, as it is.
+    pub fn file(path: &Path) -> Self {
+        AppKeyValue {
+            store: KeyValueStore::File(path.to_path_buf()),
+            _redis: None,
+        }
+    }
+}
+
 /// A fresh, empty key-value store: a new file, or a new Redis server under
 /// `E2E_KEY_VALUE=redis`.
 pub fn fresh_key_value() -> AppKeyValue {
     match redis() {
         Some(_) => fresh_redis(),
-        None => AppKeyValue {
-            store: KeyValueStore::File(fresh_path("kv.db")),
-            _redis: None,
-        },
+        None => AppKeyValue::file(&fresh_path("kv.db")),
     }
 }
 
@@ -410,8 +424,9 @@ impl Config {
     }
 
     /// Exactly this runtime config, which must name the database and key-value store given
-    /// with [`Config::with_database`] and [`Config::with_key_value`]: read by the test host
-    /// as `testhost up --runtime-config-file` reads it, given to `spin up` as it is.
+    /// with [`Config::with_database`] and [`Config::with_key_value`] (or, where it names
+    /// none, those must be the manifest's defaults): read by the test host as `testhost up
+    /// --runtime-config-file` reads it, given to `spin up` as it is (empty: none at all).
     pub fn with_runtime_config(mut self, text: &str) -> Self {
         self.runtime_config = Some(text.to_string());
         self
@@ -482,15 +497,16 @@ impl Server {
             .runtime_config
             .clone()
             .unwrap_or_else(|| runtime_config(&db, &key_value));
-        let runtime_config = RuntimeConfig::parse(&text, Path::new("/")).unwrap();
+        app = app
+            .with_runtime_config(&RuntimeConfig::parse(&text, Path::new("/")).unwrap())
+            .unwrap();
         // What the test reads and writes behind the app's back is what the app uses.
-        assert_eq!(runtime_config.database, Some(db.config()), "{text}");
+        assert_eq!(app.database(), &db.config(), "{text}");
         assert_eq!(
-            runtime_config.key_value_stores.get("default"),
-            Some(&key_value.store),
+            app.key_value_store("default"),
+            Some(key_value.store.clone()),
             "{text}"
         );
-        app = app.with_runtime_config(&runtime_config).unwrap();
         for (name, value) in &config.variables {
             app = app.with_variable(name, value);
         }
