@@ -305,6 +305,22 @@ fn check_against_spin(runtime: &str, steps: &[Step], answers: &Answers, keys_in_
     }
 }
 
+/// The test host's answers and Spin's alike, step by step.
+fn check_alike(steps: &[Step], host: &Answers, spin: &Answers, keys_in_order: bool) {
+    for (s, (h, sp)) in steps.iter().zip(host.iter().zip(spin)) {
+        assert!(
+            h.0 == sp.0 && same(&h.1, &sp.1, keys_in_order),
+            "{} {}: the test host answers {} {}, Spin {} {}",
+            s.method,
+            s.path,
+            h.0,
+            show(&h.1),
+            sp.0,
+            show(&sp.1)
+        );
+    }
+}
+
 /// Two answers alike: the same bytes, or, where keys come in no set order, the same list of
 /// keys in any order.
 fn same(a: &[u8], b: &[u8], keys_in_order: bool) -> bool {
@@ -355,18 +371,7 @@ fn the_key_value_store_answers_as_spin_does() {
         let _ = std::fs::remove_dir_all(spin_dir);
         return;
     };
-    for (s, (h, sp)) in steps.iter().zip(host.iter().zip(&spin)) {
-        assert!(
-            h == sp,
-            "{} {}: the test host answers {} {}, Spin {} {}",
-            s.method,
-            s.path,
-            h.0,
-            show(&h.1),
-            sp.0,
-            show(&sp.1)
-        );
-    }
+    check_alike(&steps, &host, &spin, true);
     let spin_rows = rows(&spin_dir.join("kv.db"));
     assert_eq!(spin_rows.0, host_rows.0, "the tables differ");
     assert!(
@@ -409,18 +414,7 @@ fn the_redis_store_answers_as_spin_does() {
     let Some(spin) = in_spin(&fresh_dir("redis-spin"), &stores, &steps, STEP_TIMEOUT) else {
         return;
     };
-    for (s, (h, sp)) in steps.iter().zip(host.iter().zip(&spin)) {
-        assert!(
-            h.0 == sp.0 && same(&h.1, &sp.1, false),
-            "{} {}: the test host answers {} {}, Spin {} {}",
-            s.method,
-            s.path,
-            h.0,
-            show(&h.1),
-            sp.0,
-            show(&sp.1)
-        );
-    }
+    check_alike(&steps, &host, &spin, false);
     assert!(
         redis_data(&spin_redis.url()) == host_data,
         "the servers hold different data"

@@ -68,38 +68,79 @@ pub fn through(addr: SocketAddr) -> Result<(f64, f64)> {
 /// file of Spin's schema, one statement a chunk, as the store does.
 pub fn sqlite_floor(file: &Path) -> Result<(f64, f64)> {
     let _ = std::fs::remove_file(file);
-    let conn = rusqlite::Connection::open(file)?;
+    let mut conn = rusqlite::Connection::open(file)?;
     conn.execute(
         "CREATE TABLE spin_key_value (store TEXT NOT NULL, key TEXT NOT NULL, \
          value BLOB NOT NULL, PRIMARY KEY (store, key))",
         [],
     )?;
+    floor(&mut conn)
+}
+
+/// Median seconds of writing, then of reading, the audio's chunks straight into a Redis
+/// server, one `SET` or `GET` a chunk, as Spin's Redis store does.
+pub fn redis_floor(url: &str) -> Result<(f64, f64)> {
+    let mut redis = redis::Client::open(url)?.get_connection()?;
+    let times = floor(&mut redis)?;
+    // The server is the app's next: it starts empty.
+    redis::cmd("FLUSHALL").exec(&mut redis)?;
+    Ok(times)
+}
+
+/// A store the floor writes chunks into and reads them back from, one statement or command
+/// a chunk.
+trait Chunks {
+    fn put(&mut self, key: &str, chunk: &[u8]) -> Result<()>;
+    fn get(&mut self, key: &str) -> Result<Vec<u8>>;
+}
+
+impl Chunks for rusqlite::Connection {
+    fn put(&mut self, key: &str, chunk: &[u8]) -> Result<()> {
+        self.execute(
+            "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?, ?) \
+             ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+            rusqlite::params![key, chunk],
+        )?;
+        Ok(())
+    }
+
+    fn get(&mut self, key: &str) -> Result<Vec<u8>> {
+        Ok(self.query_row(
+            "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?",
+            [key],
+            |r| r.get(0),
+        )?)
+    }
+}
+
+impl Chunks for redis::Connection {
+    fn put(&mut self, key: &str, chunk: &[u8]) -> Result<()> {
+        Ok(redis::cmd("SET").arg(key).arg(chunk).exec(self)?)
+    }
+
+    fn get(&mut self, key: &str) -> Result<Vec<u8>> {
+        Ok(redis::cmd("GET").arg(key).query(self)?)
+    }
+}
+
+/// Median seconds of writing, then of reading, the audio's chunks, [`TIMES`] times.
+fn floor(store: &mut impl Chunks) -> Result<(f64, f64)> {
     let audio = bytes(BYTES);
     let mut up = Vec::new();
     let mut down = Vec::new();
     for round in 0..TIMES {
         let started = Instant::now();
         for (n, chunk) in audio.chunks(CHUNK).enumerate() {
-            conn.execute(
-                "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?, ?) \
-                 ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
-                rusqlite::params![format!("audio/{round}/{n}"), chunk],
-            )?;
+            store.put(&format!("audio/{round}/{n}"), chunk)?;
         }
         up.push(started.elapsed().as_secs_f64());
         let started = Instant::now();
-        let mut read = 0;
-        for n in 0..BYTES.div_ceil(CHUNK) {
-            let value: Vec<u8> = conn.query_row(
-                "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?",
-                [format!("audio/{round}/{n}")],
-                |r| r.get(0),
-            )?;
-            read += value.len();
-        }
+        let read = (0..BYTES.div_ceil(CHUNK))
+            .map(|n| store.get(&format!("audio/{round}/{n}")))
+            .collect::<Result<Vec<_>>>()?;
         down.push(started.elapsed().as_secs_f64());
-        if read != BYTES {
-            bail!("floor read {read} bytes");
+        if read.concat() != audio {
+            bail!("the floor read back other bytes");
         }
     }
     Ok((median(up), median(down)))
@@ -116,40 +157,6 @@ fn bytes(n: usize) -> Vec<u8> {
             state as u8
         })
         .collect()
-}
-
-/// Median seconds of writing, then of reading, the audio's chunks straight into a Redis
-/// server, one `SET` or `GET` a chunk, as Spin's Redis store does.
-pub fn redis_floor(url: &str) -> Result<(f64, f64)> {
-    let mut redis = redis::Client::open(url)?.get_connection()?;
-    let audio = bytes(BYTES);
-    let mut up = Vec::new();
-    let mut down = Vec::new();
-    for round in 0..TIMES {
-        let started = Instant::now();
-        for (n, chunk) in audio.chunks(CHUNK).enumerate() {
-            redis::cmd("SET")
-                .arg(format!("audio/{round}/{n}"))
-                .arg(chunk)
-                .exec(&mut redis)?;
-        }
-        up.push(started.elapsed().as_secs_f64());
-        let started = Instant::now();
-        let mut read = 0;
-        for n in 0..BYTES.div_ceil(CHUNK) {
-            let value: Vec<u8> = redis::cmd("GET")
-                .arg(format!("audio/{round}/{n}"))
-                .query(&mut redis)?;
-            read += value.len();
-        }
-        down.push(started.elapsed().as_secs_f64());
-        if read != BYTES {
-            bail!("floor read {read} bytes");
-        }
-    }
-    // The server is the app's next: it starts empty.
-    redis::cmd("FLUSHALL").exec(&mut redis)?;
-    Ok((median(up), median(down)))
 }
 
 fn median(mut values: Vec<f64>) -> f64 {

@@ -73,21 +73,30 @@ pub fn skipped_under_spin(why: &str) -> bool {
 /// The libSQL server to run, when the app's database is on one (`E2E_DATABASE=sqld`).
 fn sqld() -> Option<&'static Path> {
     static ON: OnceLock<bool> = OnceLock::new();
-    let on = *ON.get_or_init(|| match std::env::var("E2E_DATABASE").as_deref() {
+    let on = *ON.get_or_init(|| {
+        wants_server(
+            "E2E_DATABASE",
+            "sqld",
+            sqld_binary(),
+            "SQLD to its path, or put sqld",
+        )
+    });
+    sqld_binary().filter(|_| on)
+}
+
+/// Whether `variable` asks for a server of this kind (`server`) instead of a local file
+/// (unset, empty or `file`); a server asked for that is not found fails the run.
+fn wants_server(variable: &str, server: &str, found: Option<&Path>, how: &str) -> bool {
+    match std::env::var(variable).as_deref() {
         Err(_) | Ok("") | Ok("file") => false,
-        Ok("sqld") => {
+        Ok(v) if v == server => {
             assert!(
-                sqld_binary().is_some(),
-                "E2E_DATABASE=sqld: no sqld found (set SQLD to its path, or put sqld on the PATH)"
+                found.is_some(),
+                "{variable}={server}: none found (set {how} on the PATH)"
             );
             true
         }
-        Ok(other) => panic!("E2E_DATABASE is `file` or `sqld`, not `{other}`"),
-    });
-    if on {
-        sqld_binary()
-    } else {
-        None
+        Ok(other) => panic!("{variable} is `file` or `{server}`, not `{other}`"),
     }
 }
 
@@ -278,23 +287,11 @@ pub fn fresh_sqld() -> AppDatabase {
 /// The Redis server to run, when the app's key-value store is on one (`E2E_KEY_VALUE=redis`).
 fn redis() -> Option<&'static Path> {
     static ON: OnceLock<bool> = OnceLock::new();
-    let on = *ON.get_or_init(|| match std::env::var("E2E_KEY_VALUE").as_deref() {
-        Err(_) | Ok("") | Ok("file") => false,
-        Ok("redis") => {
-            assert!(
-                redis_binary().is_some(),
-                "E2E_KEY_VALUE=redis: no redis-server found (set REDIS_SERVER to its path, or \
-                 put redis-server on the PATH)"
-            );
-            true
-        }
-        Ok(other) => panic!("E2E_KEY_VALUE is `file` or `redis`, not `{other}`"),
+    let on = *ON.get_or_init(|| {
+        let how = "REDIS_SERVER to its path, or put redis-server";
+        wants_server("E2E_KEY_VALUE", "redis", redis_binary(), how)
     });
-    if on {
-        redis_binary()
-    } else {
-        None
-    }
+    redis_binary().filter(|_| on)
 }
 
 /// The redis-server found (`REDIS_SERVER`, `redis-server` on the `PATH`), whatever
