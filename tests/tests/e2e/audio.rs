@@ -8,7 +8,9 @@ use std::time::{Duration, Instant};
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::support::{fresh_db, fresh_key_value, send, start_process, Config, Response, Server};
+use crate::client::{send, Response};
+use crate::stores::{fresh_db, fresh_key_value};
+use crate::support::{start_process, Config, Server};
 
 /// A chunk in the key-value store, unless `audio_chunk_bytes` says otherwise
 /// (components/campaigns/src/audio.rs).

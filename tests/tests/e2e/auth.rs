@@ -2,7 +2,9 @@
 
 use std::net::IpAddr;
 
-use crate::support::{remote_client_ip, send, workspace, Config, Response, Server};
+use crate::client::{send, Response};
+use crate::paths::workspace;
+use crate::support::{remote_client_ip, Config, Server};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use serde_json::json;

@@ -543,7 +543,7 @@ fn concurrent_creations_cannot_overlap() {
             std::thread::spawn(move || {
                 let body = serde_json::to_vec(&json!({"campaign_name": format!("c{i}"), "activated": true, "base_filename": "f",
                     "queue_id": q, "start_date": format!("2013-01-{:02}", 1 + i), "end_date": "2013-02-28"})).unwrap();
-                crate::support::send(addr, "POST", CAMPAIGNS, &[("Content-Type", "application/json")], Some(&body)).status
+                crate::client::send(addr, "POST", CAMPAIGNS, &[("Content-Type", "application/json")], Some(&body)).status
             })
         })
         .collect();

@@ -3,7 +3,8 @@
 
 use serde_json::{json, Value};
 
-use crate::support::{Response, Server};
+use crate::client::Response;
+use crate::support::Server;
 
 const JSON: (&str, &str) = ("Content-Type", "application/json");
 const CHANGED: &str = "Precondition failed: the resource has changed";
@@ -39,7 +40,7 @@ fn a_lost_update_is_prevented() {
                 scope.spawn(move || {
                     let name = format!("writer{i}");
                     let body = serde_json::to_vec(&json!({ "firstname": name })).unwrap();
-                    let r = crate::support::send(
+                    let r = crate::client::send(
                         addr,
                         "PUT",
                         &path,

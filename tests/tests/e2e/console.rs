@@ -5,7 +5,8 @@ use std::path::PathBuf;
 
 use serde_json::{json, Value};
 
-use crate::support::{runtime, workspace, Runtime, Server};
+use crate::paths::workspace;
+use crate::support::{runtime, Runtime, Server};
 
 /// The page's script and style URLs, as the page names them.
 fn assets(page: &str) -> Vec<String> {

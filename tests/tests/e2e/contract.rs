@@ -22,7 +22,8 @@ use std::sync::{Mutex, OnceLock};
 use jsonschema::Validator;
 use serde_json::{json, Map, Value};
 
-use crate::support::{workspace, Response};
+use crate::client::Response;
+use crate::paths::workspace;
 
 /// The statuses a request can get before it reaches a route (API.md: 415, then 406, then
 /// 401; the body limit; Spin's 404 for a path no route takes), and the document's shared

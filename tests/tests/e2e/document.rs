@@ -8,7 +8,8 @@ use testhost::routes::Router;
 use testhost::Manifest;
 
 use crate::contract::document;
-use crate::support::{workspace, Config, Server};
+use crate::paths::workspace;
+use crate::support::{Config, Server};
 
 const PATH: &str = "/1.0/api/api.yml";
 

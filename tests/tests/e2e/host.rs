@@ -3,9 +3,10 @@
 
 use std::path::Path;
 
-use crate::support::{
-    fresh_db, fresh_path, send, skipped_under_spin, workspace, AppDatabase, AppKeyValue, Server,
-};
+use crate::client::send;
+use crate::paths::{fresh_path, workspace};
+use crate::stores::{fresh_db, AppDatabase, AppKeyValue};
+use crate::support::{skipped_under_spin, Server};
 use serde_json::json;
 
 #[test]

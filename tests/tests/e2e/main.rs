@@ -1,7 +1,11 @@
 //! End-to-end tests: the real `.wasm` components of `spin.toml`, served by the test host or
 //! `spin up` over real HTTP, on a real SQLite file or a real libSQL server (`support`).
 
+mod client;
 mod contract;
+mod paths;
+mod source;
+mod stores;
 mod support;
 
 mod audio;

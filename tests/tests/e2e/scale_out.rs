@@ -18,10 +18,11 @@ use serde_json::{json, Value};
 
 use crate::audio::{audio_bytes, recording_campaign, sha256, CHUNK};
 use crate::campaigns::queue;
+use crate::client::{send, Response};
+use crate::paths::workspace;
 use crate::spinkube::rendered_runtime_config;
-use crate::support::{
-    fresh_redis, fresh_sqld, redis_binary, send, sqld_binary, workspace, Response, Server,
-};
+use crate::stores::{fresh_redis, fresh_sqld, redis_binary, sqld_binary};
+use crate::support::Server;
 
 /// Two instances over one fresh sqld and one fresh Redis, or `None` (and why, on stderr)
 /// without them.

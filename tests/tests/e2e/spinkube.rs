@@ -14,7 +14,8 @@ use std::path::{Path, PathBuf};
 use serde_json::{json, Value};
 use testhost::runtime_config::{Database, KeyValueStore, RuntimeConfig};
 
-use crate::support::{workspace, Server};
+use crate::paths::workspace;
+use crate::support::Server;
 
 fn manifests() -> PathBuf {
     workspace().join("deploy/spinkube")

@@ -3,7 +3,9 @@
 
 use std::time::{Duration, Instant};
 
-use crate::support::{skipped_on_sqld, Response, Server};
+use crate::client::Response;
+use crate::stores::skipped_on_sqld;
+use crate::support::Server;
 use serde_json::json;
 
 /// A new request id: 128 random bits in hex.
@@ -198,7 +200,7 @@ fn a_write_waits_for_a_lock_released_in_time() {
     let addr = s.addr;
     let writer = std::thread::spawn(move || {
         let body = br#"{"firstname": "Patient"}"#;
-        let r = crate::support::send(
+        let r = crate::client::send(
             addr,
             "POST",
             "/1.0/users/",

@@ -469,7 +469,7 @@ fn concurrent_creates_lose_nothing() {
                     &json!({"firstname": format!("c{i}"), "line": {"number": format!("{i}")}}),
                 )
                 .unwrap();
-                let r = crate::support::send(
+                let r = crate::client::send(
                     addr,
                     "POST",
                     "/1.0/users/",

@@ -10,7 +10,8 @@ use hmac::{Hmac, Mac};
 use serde_json::{json, Value};
 use sha2::Sha256;
 
-use crate::support::{fresh_db, Server};
+use crate::stores::fresh_db;
+use crate::support::Server;
 
 /// One request the receiver got.
 #[derive(Clone, Debug)]
