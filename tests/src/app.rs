@@ -177,29 +177,26 @@ impl App {
         Ok(app)
     }
 
-    /// Serve over this SQLite file (shared by all components; created on first use). Like
-    /// Spin, the host leaves its journal mode alone: SQLite's rollback journal on a new file.
-    pub fn with_database(mut self, path: &Path) -> Result<Self> {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
+    /// Serve over this SQLite file (shared by all components; created on first use, its
+    /// directory when serving starts, [`serve`]). Like Spin, the host leaves its journal mode
+    /// alone: SQLite's rollback journal on a new file.
+    pub fn with_database(mut self, path: &Path) -> Self {
         self.database = Arc::new(Database::File(path.to_path_buf()));
         if self.pool.is_some() {
             self.pool = Some(Arc::default());
         }
-        Ok(self)
+        self
     }
 
     /// Serve over this database: a file (as [`App::with_database`]) or a libSQL server, as
     /// `[sqlite_database.default]` in Spin's runtime config names it.
-    pub fn with_database_config(self, database: &Database) -> Result<Self> {
+    pub fn with_database_config(self, database: &Database) -> Self {
         match database {
             Database::File(path) => self.with_database(path),
-            Database::Libsql { .. } => Ok(Self {
+            Database::Libsql { .. } => Self {
                 database: Arc::new(database.clone()),
                 ..self
-            }),
+            },
         }
     }
 
@@ -220,7 +217,7 @@ impl App {
     /// they were), as `spin up --runtime-config-file` does.
     pub fn with_runtime_config(mut self, config: &RuntimeConfig) -> Result<Self> {
         if let Some(database) = &config.database {
-            self = self.with_database_config(database)?;
+            self = self.with_database_config(database);
         }
         for (label, store) in &config.key_value_stores {
             self = self.with_key_value_store(label, store)?;
@@ -452,10 +449,12 @@ fn engine_config() -> Config {
 /// `auto` builder), one task per connection, and no `TCP_NODELAY`, so that a response written
 /// in several pieces waits on Nagle's algorithm here exactly as it does under `spin up`.
 pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
-    // Spin makes the directory of its default database (`.spin`) when it starts.
+    // The database file's directory, as Spin makes its state directory (`.spin`) when it
+    // starts.
     if let Database::File(path) = app.database() {
         if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)?;
+            std::fs::create_dir_all(dir)
+                .with_context(|| format!("cannot create {}", dir.display()))?;
         }
     }
     loop {

@@ -61,7 +61,7 @@ fn main() -> Result<()> {
                 app = app.with_log_dir(&dir)?;
             }
             if let Some(db) = db {
-                app = app.with_database(&db)?;
+                app = app.with_database(&db);
             }
             up(app, listen)
         }

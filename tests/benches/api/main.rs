@@ -939,7 +939,7 @@ impl Targets {
 fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>> {
     let log: testhost::spin::StatementLog = Arc::new(Mutex::new(Vec::new()));
     let app = App::load(manifest)?
-        .with_database(db)?
+        .with_database(db)
         .with_statement_log(log.clone());
     let runtime = tokio::runtime::Runtime::new()?;
     let listener = runtime.block_on(tokio::net::TcpListener::bind("127.0.0.1:0"))?;
