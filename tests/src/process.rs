@@ -27,48 +27,69 @@ impl ServerProcess {
         command: impl Fn(SocketAddr) -> Command,
         ready: impl Fn(SocketAddr) -> bool,
     ) -> Result<Self> {
-        std::fs::create_dir_all(dir)?;
-        let output = dir.join(format!("{name}.out"));
-        let mut last = String::new();
+        let mut last = anyhow::anyhow!("{name} was not started");
         for _ in 0..5 {
             let addr = TcpListener::bind("127.0.0.1:0")?.local_addr()?;
-            let out = std::fs::File::create(&output)?;
-            let mut command = command(addr);
-            let child = command
-                .stdin(Stdio::null())
-                .stdout(Stdio::from(out.try_clone()?))
-                .stderr(Stdio::from(out))
-                .spawn()
-                .with_context(|| format!("cannot run {name} ({command:?})"))?;
-            let mut server = Self {
-                child,
-                addr,
-                dir: dir.to_path_buf(),
-            };
-            let started = Instant::now();
-            loop {
-                // Ours answers, not another that took the port meanwhile.
-                if ready(addr) && server.child.try_wait()?.is_none() {
-                    return Ok(server);
-                }
-                if let Some(status) = server.child.try_wait()? {
-                    last = format!(
-                        "{name} exited ({status}):\n{}",
-                        std::fs::read_to_string(&output).unwrap_or_default()
-                    );
-                    break;
-                }
-                if started.elapsed() > Duration::from_secs(60) {
-                    bail!("{name} did not answer within 60 s");
-                }
-                std::thread::sleep(Duration::from_millis(10));
+            match Self::start_on(name, dir, addr, &command, &ready)? {
+                Ok(server) => return Ok(server),
+                Err(exited) => last = exited,
             }
         }
-        bail!("{last}")
+        Err(last)
+    }
+
+    /// Start `command(addr)` on this address (a server started again where its clients
+    /// expect it), and wait until `ready(addr)`. The inner error: it exited (the port taken,
+    /// say), with what it printed.
+    pub fn start_on(
+        name: &str,
+        dir: &Path,
+        addr: SocketAddr,
+        command: impl Fn(SocketAddr) -> Command,
+        ready: impl Fn(SocketAddr) -> bool,
+    ) -> Result<Result<Self>> {
+        std::fs::create_dir_all(dir)?;
+        let output = dir.join(format!("{name}.out"));
+        let out = std::fs::File::create(&output)?;
+        let mut command = command(addr);
+        let child = command
+            .stdin(Stdio::null())
+            .stdout(Stdio::from(out.try_clone()?))
+            .stderr(Stdio::from(out))
+            .spawn()
+            .with_context(|| format!("cannot run {name} ({command:?})"))?;
+        let mut server = Self {
+            child,
+            addr,
+            dir: dir.to_path_buf(),
+        };
+        let started = Instant::now();
+        loop {
+            // Ours answers, not another that took the port meanwhile.
+            if ready(addr) && server.child.try_wait()?.is_none() {
+                return Ok(Ok(server));
+            }
+            if let Some(status) = server.child.try_wait()? {
+                return Ok(Err(anyhow::anyhow!(
+                    "{name} exited ({status}):\n{}",
+                    std::fs::read_to_string(&output).unwrap_or_default()
+                )));
+            }
+            if started.elapsed() > Duration::from_secs(60) {
+                bail!("{name} did not answer within 60 s");
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
     }
 
     pub fn pid(&self) -> u32 {
         self.child.id()
+    }
+
+    /// Kill it at once (SIGKILL), as a crash would; return once it is gone.
+    pub fn kill(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
     }
 }
 

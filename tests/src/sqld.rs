@@ -1,6 +1,7 @@
 //! The libSQL server, `sqld`, in a process of its own: the app's `default` database for the
 //! end-to-end tests and the benchmark when they run on a server (`type = "libsql"`).
 
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::Command;
 
@@ -18,6 +19,24 @@ pub fn find(workspace: &Path) -> Option<PathBuf> {
     crate::find_tool("SQLD", "sqld", workspace)
 }
 
+fn command(binary: &Path, dir: &Path) -> impl Fn(SocketAddr) -> Command {
+    let (binary, data) = (binary.to_path_buf(), dir.join("data.sqld"));
+    move |addr| {
+        let mut command = Command::new(&binary);
+        command
+            .arg("--db-path")
+            .arg(&data)
+            .arg("--http-listen-addr")
+            .arg(addr.to_string())
+            .arg("--no-welcome");
+        command
+    }
+}
+
+fn ready(addr: SocketAddr) -> bool {
+    http_ok(addr, "/health")
+}
+
 /// A running sqld over a directory of its own (its data in `data.sqld`, its output in
 /// `sqld.out`), stopped when dropped (SIGTERM: sqld stops cleanly).
 pub struct Sqld(pub ServerProcess);
@@ -25,18 +44,17 @@ pub struct Sqld(pub ServerProcess);
 impl Sqld {
     /// Start sqld on a free loopback port, and wait until it answers `/health`.
     pub fn start(binary: &Path, dir: &Path) -> Result<Self> {
-        let data = dir.join("data.sqld");
-        let command = |addr: std::net::SocketAddr| {
-            let mut command = Command::new(binary);
-            command
-                .arg("--db-path")
-                .arg(&data)
-                .arg("--http-listen-addr")
-                .arg(addr.to_string())
-                .arg("--no-welcome");
-            command
-        };
-        ServerProcess::start("sqld", dir, command, |addr| http_ok(addr, "/health")).map(Self)
+        ServerProcess::start("sqld", dir, command(binary, dir), ready).map(Self)
+    }
+
+    /// Kill it (SIGKILL), as a crash would, and start it again on the same address over the
+    /// same data once `down` has passed; its clients meanwhile find nothing there.
+    pub fn crash_and_restart(&mut self, binary: &Path, down: std::time::Duration) -> Result<()> {
+        self.0.kill();
+        std::thread::sleep(down);
+        let dir = self.0.dir.clone();
+        self.0 = ServerProcess::start_on("sqld", &dir, self.0.addr, command(binary, &dir), ready)??;
+        Ok(())
     }
 
     pub fn url(&self) -> String {

@@ -7,7 +7,7 @@ pub use spin_sdk::sqlite::Value;
 use spin_sdk::sqlite::{Connection, RowResult};
 
 use crate::{
-    error::{is_busy, ApiError},
+    error::{is_busy, is_unreachable, ApiError},
     migrations,
     pagination::Pagination,
 };
@@ -46,20 +46,38 @@ pub struct Db {
     in_transaction: Cell<bool>,
     /// The last failed statement was interrupted by the server.
     was_interrupted: Cell<bool>,
+    /// The schema was found current, or brought up to date, by this `Db`.
+    schema_checked: Cell<bool>,
+    /// A statement of the transaction found the schema behind (see [`schema_behind`]): it is
+    /// run again once the schema is up to date.
+    found_behind: Cell<bool>,
 }
 
 impl Db {
-    /// Open the `default` database, bringing its schema up to date. A read costs one check
-    /// (`PRAGMA user_version`) besides its own statements; what only writes need is set by
-    /// [`Db::transaction`].
+    /// Open the `default` database. Nothing is sent yet: on a libSQL server every statement
+    /// is a round trip, so the schema is not checked up front for a read. A read's statements
+    /// meet the schema they need, or fail `no such table` / `no such column` (a fresh
+    /// database, or one an older instance left behind); the schema is then brought up to
+    /// date ([`migrations::ensure`]) and the statement, or its snapshot, run again. A write
+    /// checks first ([`Db::transaction`]), since a migration may add a rule (a trigger, a
+    /// constraint) that no statement of the write would miss. An instance older than the
+    /// schema reads and writes it as long as migrations only add (see `migrations.rs`).
     pub fn open() -> Result<Self, ApiError> {
-        let db = Self {
+        Ok(Self {
             conn: Connection::open_default()?,
             in_transaction: Cell::new(false),
             was_interrupted: Cell::new(false),
-        };
-        migrations::ensure(&db)?;
-        Ok(db)
+            schema_checked: Cell::new(false),
+            found_behind: Cell::new(false),
+        })
+    }
+
+    /// Bring the schema up to date, once per `Db`.
+    fn check_schema(&self) -> Result<(), ApiError> {
+        if self.schema_checked.replace(true) {
+            return Ok(());
+        }
+        migrations::ensure(self)
     }
 
     /// Run one statement and return its rows (Spin runs only the first statement of a string).
@@ -78,6 +96,13 @@ impl Db {
                         break Err(failed(&e, sql));
                     }
                     attempt += 1;
+                }
+                Err(e) if !self.schema_checked.get() && schema_behind(&e) => {
+                    if self.in_transaction.get() {
+                        self.found_behind.set(true);
+                        break Err(failed(&e, sql));
+                    }
+                    self.check_schema()?;
                 }
                 result => break result.map_err(|e| failed(&e, sql)),
             }
@@ -102,16 +127,18 @@ impl Db {
     /// database error on (`?`), never swallow one.
     ///
     /// Foreign keys (cascades, `SET NULL`) and the busy timeout are per connection, and Spin
-    /// opens a new connection for every `open`, so they are set here, before each write (the
-    /// foreign-key pragma does nothing inside a transaction). Reads rely on the host's busy
-    /// timeout (Spin's is 5 s).
+    /// opens a new connection for every `open`, so they are set before each write (see
+    /// [`Db::begin_immediate`]). Reads rely on the host's busy timeout (Spin's is 5 s).
     ///
     /// A libSQL server may interrupt a statement of the transaction (see [`interrupted`]); the
     /// transaction is then rolled back and `work` run again, up to [`ATTEMPTS`] times in all.
+    ///
+    /// The schema is brought up to date first (see [`Db::open`]).
     pub fn transaction<T>(
         &self,
         mut work: impl FnMut() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
+        self.check_schema()?;
         self.again_if_interrupted(|| self.transaction_once(&mut work))
     }
 
@@ -119,7 +146,6 @@ impl Db {
         &self,
         work: &mut impl FnMut() -> Result<T, ApiError>,
     ) -> Result<T, ApiError> {
-        self.execute("PRAGMA foreign_keys = ON", &[])?;
         self.begin_immediate()?;
         match work() {
             // An interrupted statement ended the transaction (SQLite rolled it back): its
@@ -172,7 +198,8 @@ impl Db {
     }
 
     /// Run `transaction` (which begins and ends one) again while a statement of it was
-    /// interrupted, up to [`ATTEMPTS`] times in all.
+    /// interrupted, up to [`ATTEMPTS`] times in all; and once more after bringing the schema
+    /// up to date when a statement found it behind.
     fn again_if_interrupted<T>(
         &self,
         mut transaction: impl FnMut() -> Result<T, ApiError>,
@@ -180,9 +207,14 @@ impl Db {
         let mut attempt = 1;
         loop {
             self.was_interrupted.set(false);
+            self.found_behind.set(false);
             self.in_transaction.set(true);
             let result = transaction();
             self.in_transaction.set(false);
+            if result.is_err() && self.found_behind.get() {
+                self.check_schema()?;
+                continue;
+            }
             if result.is_ok() || !self.was_interrupted.get() || attempt == ATTEMPTS {
                 return result;
             }
@@ -208,6 +240,12 @@ impl Db {
     /// server itself queues `BEGIN IMMEDIATE` until the writer before has finished (or held
     /// the lock past the server's own bound, when it takes it back and that writer's commit
     /// fails, 503). So one `BEGIN IMMEDIATE` is sent, and a local file pays nothing for it.
+    ///
+    /// Foreign keys (cascades, `SET NULL`) are per connection: a file's are turned on here,
+    /// before `BEGIN` (the pragma does nothing inside a transaction). A libSQL server turns
+    /// them on for every connection itself (sqld 0.24: `PRAGMA foreign_keys` is 1 on a new
+    /// stream), and there the pragma would be a round trip on a stream of its own, which the
+    /// transaction's statements would not share.
     fn begin_immediate(&self) -> Result<(), ApiError> {
         match self.conn.execute("PRAGMA busy_timeout = 0", &[]) {
             Ok(_) => {}
@@ -216,6 +254,7 @@ impl Db {
             }
             Err(e) => return Err(failed(&e, "PRAGMA busy_timeout = 0")),
         }
+        self.execute("PRAGMA foreign_keys = ON", &[])?;
         let begun = self.try_begin();
         // Whatever happened, the connection leaves with its usual timeout.
         self.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
@@ -319,14 +358,24 @@ impl Db {
     }
 }
 
-/// A failed statement: 503 when the database was locked past the busy timeout, else 500.
+/// A failed statement: 503 when the database was locked past the busy timeout, or could not
+/// be reached; else 500.
 fn failed(e: &spin_sdk::sqlite::Error, sql: &str) -> ApiError {
     let detail = format!("sqlite: {e:?} in `{sql}`");
     if is_busy(e) {
         ApiError::service_unavailable(detail)
+    } else if is_unreachable(e) {
+        ApiError::database_unavailable(detail)
     } else {
         ApiError::internal(detail)
     }
+}
+
+/// A statement that needs more schema than the database has: a table or a column a later
+/// migration makes (SQLite's message, on a file as on a libSQL server).
+fn schema_behind(e: &spin_sdk::sqlite::Error) -> bool {
+    matches!(e, spin_sdk::sqlite::Error::Io(m)
+        if m.contains("no such table") || m.contains("no such column"))
 }
 
 /// A statement a libSQL server interrupted (`SQLITE_INTERRUPT`), through no fault of its own.

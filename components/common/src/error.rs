@@ -32,6 +32,9 @@ pub enum ApiError {
     /// 503 with `Retry-After` and `["Service busy, try again"]`: the database could not be
     /// had in time (other writers held it). Nothing was changed. The detail is logged.
     ServiceUnavailable(String),
+    /// 503 with `Retry-After` and `["Database unavailable, try again"]`: the database could
+    /// not be reached (a libSQL server down, restarting, or cut off). The detail is logged.
+    DatabaseUnavailable(String),
 }
 
 /// What a 503 asks the client to wait, in seconds (`Retry-After`).
@@ -69,10 +72,16 @@ impl ApiError {
         Self::ServiceUnavailable(detail.to_string())
     }
 
+    pub fn database_unavailable(detail: impl fmt::Display) -> Self {
+        Self::DatabaseUnavailable(detail.to_string())
+    }
+
     /// The detail kept for the log (500, 503), never sent to the client.
     pub fn detail(&self) -> Option<&str> {
         match self {
-            Self::Internal(detail) | Self::ServiceUnavailable(detail) => Some(detail),
+            Self::Internal(detail)
+            | Self::ServiceUnavailable(detail)
+            | Self::DatabaseUnavailable(detail) => Some(detail),
             _ => None,
         }
     }
@@ -90,7 +99,7 @@ impl ApiError {
             Self::UnsupportedMediaType => 415,
             Self::RangeNotSatisfiable(_) => 416,
             Self::Internal(_) => 500,
-            Self::ServiceUnavailable(_) => 503,
+            Self::ServiceUnavailable(_) | Self::DatabaseUnavailable(_) => 503,
         }
     }
 
@@ -102,6 +111,9 @@ impl ApiError {
             }
             Self::Internal(_) => Some(vec!["Internal server error".to_string()]),
             Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
+            Self::DatabaseUnavailable(_) => {
+                Some(vec!["Database unavailable, try again".to_string()])
+            }
             _ => None,
         }
     }
@@ -111,20 +123,25 @@ impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
             Self::Internal(detail) => write!(f, "500 {detail}"),
-            Self::ServiceUnavailable(detail) => write!(f, "503 {detail}"),
+            Self::ServiceUnavailable(detail) | Self::DatabaseUnavailable(detail) => {
+                write!(f, "503 {detail}")
+            }
             other => write!(f, "{} {:?}", other.status(), other.messages()),
         }
     }
 }
 
 impl From<spin_sdk::sqlite::Error> for ApiError {
-    /// `SQLITE_BUSY` (the database locked past the wait) is overload, 503; anything else is
-    /// ours, 500.
+    /// `SQLITE_BUSY` (the database locked past the wait) is overload, 503; a database that
+    /// cannot be reached is 503 too; anything else is ours, 500.
     fn from(e: spin_sdk::sqlite::Error) -> Self {
+        let detail = format!("sqlite: {e:?}");
         if is_busy(&e) {
-            Self::service_unavailable(format!("sqlite: {e:?}"))
+            Self::service_unavailable(detail)
+        } else if is_unreachable(&e) {
+            Self::database_unavailable(detail)
         } else {
-            Self::internal(format!("sqlite: {e:?}"))
+            Self::internal(detail)
         }
     }
 }
@@ -148,6 +165,27 @@ pub fn is_busy(e: &spin_sdk::sqlite::Error) -> bool {
             || m.contains("TRANSACTION_TIMEOUT")
             || m.contains("Transaction timed out")
             || m.contains("SQLITE_INTERRUPT"))
+}
+
+/// A libSQL server that could not be reached or did not answer: the libSQL client (Spin's
+/// `type = "libsql"`, passed on as `io(message)`) failed to send a statement or to read its
+/// answer (`Hrana: `http error: ...`: connection refused or reset, a timeout), the server
+/// answered with something other than a statement's result (`api error`: an expired
+/// stream, a proxy's 502), or the answer stopped half-way (`cursor error: cursor stream
+/// ended prematurely`); or Spin could not make the client at all (`invalid-connection`).
+/// A statement's own failure (`stream error: ...`, `cursor error: error at step N: ...`,
+/// SQLite's message inside) is not one of these: the request or the app is at fault.
+pub fn is_unreachable(e: &spin_sdk::sqlite::Error) -> bool {
+    match e {
+        spin_sdk::sqlite::Error::InvalidConnection => true,
+        spin_sdk::sqlite::Error::Io(m) => {
+            (m.starts_with("Hrana: ")
+                && !m.contains("stream error: ")
+                && !m.contains("cursor error: `error at step"))
+                || m.starts_with("Failed to connect to database")
+        }
+        _ => false,
+    }
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
@@ -209,6 +247,36 @@ mod tests {
             ApiError::from(spin_sdk::sqlite::Error::AccessDenied).status(),
             500
         );
+    }
+
+    #[test]
+    fn an_unreachable_server_is_503_and_a_statement_error_500() {
+        let io = |m: &str| ApiError::from(spin_sdk::sqlite::Error::Io(m.into()));
+        for unreachable in [
+            "Hrana: `http error: `error trying to connect: tcp connect error: Connection \
+             refused (os error 111)``",
+            "Hrana: `api error: `status=502 Bad Gateway, body=``",
+            "Hrana: `cursor error: `cursor stream ended prematurely``",
+            "Hrana: `stream closed: `Stream closed``",
+        ] {
+            let e = io(unreachable);
+            assert_eq!(e.status(), 503, "{unreachable}");
+            assert_eq!(
+                e.messages().unwrap(),
+                vec!["Database unavailable, try again"]
+            );
+            assert!(e.detail().unwrap().contains(unreachable));
+        }
+        let e = ApiError::from(spin_sdk::sqlite::Error::InvalidConnection);
+        assert_eq!(e.status(), 503);
+        for statement in [
+            "Hrana: `stream error: `Error { message: \"SQLite error: no such table: x\", \
+             code: \"SQLITE_UNKNOWN\" }``",
+            "Hrana: `cursor error: `error at step 0: (error code: SQLITE_UNKNOWN) `SQLite \
+             error: no such column: y```",
+        ] {
+            assert_eq!(io(statement).status(), 500, "{statement}");
+        }
     }
 
     #[test]

@@ -258,7 +258,7 @@ impl From<ApiError> for Reply {
                     reply = reply.with_header("www-authenticate", c);
                 }
             }
-            ApiError::ServiceUnavailable(_) => {
+            ApiError::ServiceUnavailable(_) | ApiError::DatabaseUnavailable(_) => {
                 reply = reply.with_header("retry-after", RETRY_AFTER_SECONDS.to_string());
             }
             ApiError::RangeNotSatisfiable(length) => {

@@ -1,7 +1,14 @@
 //! The schema in `migrations/`, embedded at compile time and applied by the app itself the
 //! first time a request finds the database behind, so `spin up` needs no extra flag and a
-//! fresh deploy works. The applied count is SQLite's `user_version`: later requests pay one
-//! `PRAGMA` read.
+//! fresh deploy works. The applied count is SQLite's `user_version`, which every write reads
+//! first; a read pays nothing for it unless one of its statements finds a table or a column
+//! missing (`db::Db::open` says why).
+//!
+//! Several instances may run several versions of the app on one database while a new one is
+//! rolled out: the first new instance to write (or to miss a table) migrates, and the older
+//! ones go on with a schema newer than they know. So a migration only adds (tables, columns
+//! with defaults, indexes, triggers that keep what older instances write consistent); it
+//! never renames or drops what a released version reads.
 
 use crate::{db::Db, error::ApiError};
 

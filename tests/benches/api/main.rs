@@ -20,6 +20,10 @@
 //! section (`webhooks.rs`: writes with and without a subscriber that takes 2 s, under each
 //! runtime); its report goes to `target/bench/webhooks.md`.
 //!
+//! `cargo bench -p testhost -- round-trips` (or `BENCH_ONLY=round-trips`) runs only the round
+//! trips section (`round_trips.rs`: what each request shape sends a libSQL server), seconds;
+//! its report goes to `target/bench/round-trips.md`.
+//!
 //! `cargo bench -p testhost -- scale` (or `BENCH_ONLY=scale`) runs only the recordings-at-scale
 //! section (`scale.rs`: broad searches and deep pages over 1,000,000 and 5,000,000 recordings
 //! spread as a call center's are, under each runtime), about 15 minutes, most of it seeding;
@@ -30,6 +34,7 @@ mod floor;
 mod keepalive;
 mod load;
 mod overload;
+mod round_trips;
 mod scale;
 mod seed;
 mod webhooks;
@@ -80,13 +85,15 @@ fn main() -> Result<()> {
         .first()
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
-    if let Some(section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out")) =
-        only.as_deref()
+    if let Some(
+        section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out" | "round-trips"),
+    ) = only.as_deref()
     {
         match section {
             "overload" => overload(&root, &dir, &mut report)?,
             "audio" => audio(&root, &dir, &mut report)?,
             "scale" => recordings_at_scale(&root, &dir, &mut report)?,
+            "round-trips" => round_trips::round_trips(&root, &dir, &mut report)?,
             "scale-out" => {
                 load::ensure_wrk()?;
                 scale_out(&root, &dir, &mut report)?

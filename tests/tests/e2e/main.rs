@@ -16,6 +16,7 @@ mod common_rules;
 mod conditional;
 mod console;
 mod document;
+mod faults;
 mod host;
 mod recordings;
 mod scale_out;

@@ -122,6 +122,17 @@ pub fn fresh_db() -> AppDatabase {
     }
 }
 
+impl AppDatabase {
+    /// This libSQL server, which the test owns (and may crash).
+    pub fn on_server(sqld: &Sqld) -> Self {
+        AppDatabase {
+            file: sqld.data_file(),
+            config: sqld.database(),
+            _sqld: None,
+        }
+    }
+}
+
 /// A fresh libSQL server ([`sqld_binary`]'s), whatever `E2E_DATABASE` says.
 pub fn fresh_sqld() -> AppDatabase {
     let binary = sqld_binary().expect("no sqld found (set SQLD, or put sqld on the PATH)");
