@@ -7,7 +7,7 @@ use common::{
     pagination::Pagination,
     params,
     query::Query,
-    resource::{update_row, Changes, Resource},
+    resource::{delete_row, Resource},
     ApiError,
 };
 
@@ -47,27 +47,17 @@ impl Resource for Agent {
         by_number(db, page)
     }
 
-    /// A new number shows in the agent's recordings (`agent_no`): their versions grow too.
-    fn update(
+    // Updated by the default. A new number shows in the agent's recordings (`agent_no`):
+    // their versions grow too, by a trigger (`migrations/0010_...`).
+
+    /// 412 while it has recordings. Its users lose it (`migrations/0010_...`: a trigger).
+    fn delete(
         db: &Db,
         id: i64,
-        before: &Agent,
-        after: &Agent,
-        _: &Changes,
-    ) -> Result<(), ApiError> {
-        update_row(db, id, after)?;
-        if after.number != before.number {
-            db.execute(
-                "UPDATE recordings SET version = version + 1 WHERE agent_id = ?",
-                &params![id],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// 412 while recordings name the agent; users that name it lose it (`agentid` null, and a
-    /// new version).
-    fn delete(db: &Db, id: i64, _: &Agent, _: &Query) -> Result<(), ApiError> {
+        _: &Agent,
+        _: &Query,
+        guard: Option<i64>,
+    ) -> Result<bool, ApiError> {
         if db.exists(
             "SELECT COUNT(*) FROM recordings WHERE agent_id = ?",
             &params![id],
@@ -76,10 +66,11 @@ impl Resource for Agent {
                 "Cannot remove an agent who has recordings. Delete the recordings first.",
             ));
         }
-        db.execute(
-            "UPDATE users SET agentid = NULL, version = version + 1 WHERE agentid = ?",
-            &params![id],
-        )?;
-        db.execute("DELETE FROM agents WHERE id = ?", &params![id])
+        delete_row::<Agent>(
+            db,
+            id,
+            guard,
+            " AND NOT EXISTS (SELECT 1 FROM recordings WHERE agent_id = ?)",
+        )
     }
 }

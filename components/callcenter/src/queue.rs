@@ -5,9 +5,8 @@ use common::{
     body::{non_empty_text, Kind},
     db::Db,
     pagination::Pagination,
-    params,
     query::Query,
-    resource::{update_row, Changes, Resource},
+    resource::Resource,
     ApiError,
 };
 
@@ -55,34 +54,7 @@ impl Resource for Queue {
         by_number(db, page)
     }
 
-    /// A campaign shows its queue's name, display name and number: when one of them changes,
-    /// the queue's campaigns get a new version too.
-    fn update(
-        db: &Db,
-        id: i64,
-        before: &Queue,
-        after: &Queue,
-        _: &Changes,
-    ) -> Result<(), ApiError> {
-        update_row(db, id, after)?;
-        let shown = |q: &Queue| (q.name.clone(), q.displayname.clone(), q.number.clone());
-        if shown(after) != shown(before) {
-            db.execute(
-                "UPDATE recording_campaigns SET version = version + 1 WHERE queue_id = ?",
-                &params![id],
-            )?;
-        }
-        Ok(())
-    }
-
-    /// The queue's campaigns stay, with `queue_id` null and a new version (set here rather
-    /// than left to the foreign key's ON DELETE SET NULL, which would not count the change).
-    fn delete(db: &Db, id: i64, _: &Queue, _: &Query) -> Result<(), ApiError> {
-        db.execute(
-            "UPDATE recording_campaigns SET queue_id = NULL, version = version + 1 \
-             WHERE queue_id = ?",
-            &params![id],
-        )?;
-        db.execute("DELETE FROM queues WHERE id = ?", &params![id])
-    }
+    // Updated and deleted by the defaults. A campaign shows its queue's name, display name and
+    // number: when one of them changes, or the queue goes, its campaigns get a new version
+    // (and on deletion no queue) from triggers (`migrations/0010_...`).
 }

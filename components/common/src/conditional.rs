@@ -1,8 +1,9 @@
 //! Conditional requests (RFC 9110, section 13): a resource's `ETag` is its row's version, so a
 //! client can ask "only if nobody changed it since I read it" (`If-Match` on PUT and DELETE:
 //! 412 otherwise) and "only if it changed" (`If-None-Match` on GET: 304 otherwise). A client
-//! that sends neither header sees no difference. The check runs inside the write's
-//! transaction, so two clients holding the same tag cannot both win.
+//! that sends neither header sees no difference. The write itself checks the version again
+//! (`resource.rs`: `... WHERE id = ? AND version = ?`, in the one statement that writes), so
+//! two clients holding the same tag cannot both win.
 
 use crate::{http::Request, ApiError, Reply};
 

@@ -7,7 +7,7 @@ pub use spin_sdk::sqlite::Value;
 use spin_sdk::sqlite::{Connection, RowResult};
 
 use crate::{
-    error::{is_busy, is_unreachable, ApiError},
+    error::{is_busy, is_unreachable, ApiError, Refusal},
     migrations,
     pagination::Pagination,
 };
@@ -116,6 +116,38 @@ impl Db {
     /// Run one statement whose rows do not matter.
     pub fn execute(&self, sql: &str, params: &[Value]) -> Result<(), ApiError> {
         self.query(sql, params).map(drop)
+    }
+
+    /// Run one statement that writes (its rows: `RETURNING`), whole or not at all.
+    ///
+    /// On a libSQL server it is sent alone, outside any transaction, so the server's write
+    /// lock is held only while the server runs it, never between two round trips: an instance
+    /// that dies mid-request holds no one's writes (a transaction's lock outlives its dead
+    /// client by 5 s, sqld's own bound; README, "Scaling out"). What must hold across rows is
+    /// then the schema's to keep: constraints, and triggers for what follows from a change.
+    /// On a file it runs inside [`Db::transaction`], whose wait for the lock is fair under
+    /// many writers (and a file's lock dies with its connection).
+    ///
+    /// A statement the schema refuses (a UNIQUE column, a foreign key) is
+    /// [`ApiError::Refused`], for the caller to say what it means to the client.
+    pub fn write(&self, sql: &str, params: &[Value]) -> Result<Rows, ApiError> {
+        if self.on_file()? {
+            return self.transaction(|| self.query(sql, params));
+        }
+        self.check_schema()?;
+        self.query(sql, params)
+    }
+
+    /// Whether the database is a local file, not a libSQL server: asked of the libSQL client,
+    /// which refuses a `PRAGMA busy_timeout` before sending anything (no round trip). On a
+    /// file the pragma sets the timeout every connection Spin opens has anyway.
+    fn on_file(&self) -> Result<bool, ApiError> {
+        let statement = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}");
+        match self.conn.execute(&statement, &[]) {
+            Ok(_) => Ok(true),
+            Err(e) if refused_by_libsql_client(&e) => Ok(false),
+            Err(e) => Err(failed(&e, &statement)),
+        }
     }
 
     /// Run `work` inside a write transaction (`BEGIN IMMEDIATE`, so two writers queue rather
@@ -362,10 +394,16 @@ impl Db {
 /// be reached; else 500.
 fn failed(e: &spin_sdk::sqlite::Error, sql: &str) -> ApiError {
     let detail = format!("sqlite: {e:?} in `{sql}`");
+    let refusal = match e {
+        spin_sdk::sqlite::Error::Io(m) => Refusal::from_message(m),
+        _ => None,
+    };
     if is_busy(e) {
         ApiError::service_unavailable(detail)
     } else if is_unreachable(e) {
         ApiError::database_unavailable(detail)
+    } else if let Some(refusal) = refusal {
+        ApiError::Refused(refusal, detail)
     } else {
         ApiError::internal(detail)
     }

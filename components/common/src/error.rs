@@ -35,6 +35,37 @@ pub enum ApiError {
     /// 503 with `Retry-After` and `["Database unavailable, try again"]`: the database could
     /// not be reached (a libSQL server down, restarting, or cut off). The detail is logged.
     DatabaseUnavailable(String),
+    /// A write the schema refused (a UNIQUE column, a foreign key), with the detail: what it
+    /// means for the client is the caller's to say (`resource.rs`, a 400 naming the key);
+    /// left as it is, a fault of ours, 500.
+    Refused(Refusal, String),
+}
+
+/// What the schema refused in a write.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// A value a UNIQUE column already holds: the column (`mailbox`).
+    Unique(String),
+    /// A reference to a row that is not there.
+    ForeignKey,
+}
+
+impl Refusal {
+    /// From SQLite's message, as a file or a libSQL server passes it on.
+    pub fn from_message(message: &str) -> Option<Self> {
+        if let Some((_, rest)) = message.split_once("UNIQUE constraint failed: ") {
+            // `voicemails.mailbox`, then the end of the message.
+            let name: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_' || *c == '.')
+                .collect();
+            let column = name.rsplit('.').next().unwrap_or_default();
+            return Some(Self::Unique(column.to_string()));
+        }
+        message
+            .contains("FOREIGN KEY constraint failed")
+            .then_some(Self::ForeignKey)
+    }
 }
 
 /// What a 503 asks the client to wait, in seconds (`Retry-After`).
@@ -81,7 +112,8 @@ impl ApiError {
         match self {
             Self::Internal(detail)
             | Self::ServiceUnavailable(detail)
-            | Self::DatabaseUnavailable(detail) => Some(detail),
+            | Self::DatabaseUnavailable(detail)
+            | Self::Refused(_, detail) => Some(detail),
             _ => None,
         }
     }
@@ -98,7 +130,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RangeNotSatisfiable(_) => 416,
-            Self::Internal(_) => 500,
+            Self::Internal(_) | Self::Refused(..) => 500,
             Self::ServiceUnavailable(_) | Self::DatabaseUnavailable(_) => 503,
         }
     }
@@ -109,7 +141,9 @@ impl ApiError {
             Self::BadRequest(m) | Self::Conflict(m) | Self::PreconditionFailed(m) => {
                 Some(m.clone())
             }
-            Self::Internal(_) => Some(vec!["Internal server error".to_string()]),
+            Self::Internal(_) | Self::Refused(..) => {
+                Some(vec!["Internal server error".to_string()])
+            }
             Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
             Self::DatabaseUnavailable(_) => {
                 Some(vec!["Database unavailable, try again".to_string()])
@@ -122,7 +156,7 @@ impl ApiError {
 impl fmt::Display for ApiError {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         match self {
-            Self::Internal(detail) => write!(f, "500 {detail}"),
+            Self::Internal(detail) | Self::Refused(_, detail) => write!(f, "500 {detail}"),
             Self::ServiceUnavailable(detail) | Self::DatabaseUnavailable(detail) => {
                 write!(f, "503 {detail}")
             }
@@ -277,6 +311,26 @@ mod tests {
         ] {
             assert_eq!(io(statement).status(), 500, "{statement}");
         }
+    }
+
+    #[test]
+    fn refusals_are_read_from_sqlites_messages() {
+        let file = "UNIQUE constraint failed: voicemails.mailbox";
+        let server = "Hrana: `cursor error: `error at step 0: (error code: SQLITE_CONSTRAINT) \
+                      `SQLite error: UNIQUE constraint failed: agents.number```";
+        assert_eq!(
+            Refusal::from_message(file),
+            Some(Refusal::Unique("mailbox".into()))
+        );
+        assert_eq!(
+            Refusal::from_message(server),
+            Some(Refusal::Unique("number".into()))
+        );
+        assert_eq!(
+            Refusal::from_message("FOREIGN KEY constraint failed"),
+            Some(Refusal::ForeignKey)
+        );
+        assert_eq!(Refusal::from_message("no such table: x"), None);
     }
 
     #[test]

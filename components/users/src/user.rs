@@ -2,11 +2,11 @@
 
 use common::{
     body::Kind,
-    db::{Db, Value as SqlValue},
+    db::{Db, Param, Value as SqlValue},
     pagination::Pagination,
     params,
     query::Query,
-    resource::{list_by_id, reject_keys, update_row, Changes, Resource},
+    resource::{delete_row, list_by_id, new_id, reject_keys, update_row, Changes, Resource},
     table::{Stored, Table},
     ApiError, List,
 };
@@ -83,6 +83,8 @@ impl Resource for User {
         list_by_id(db, page)
     }
 
+    const REFERENCES: &'static [&'static str] = &["voicemailid", "agentid"];
+
     /// A `voicemailid` or `agentid` that was sent must name an existing voicemail or agent.
     fn check(db: &Db, user: &User, changes: &Changes, _: Option<i64>) -> Result<(), ApiError> {
         reject_keys(changes, |key| match (key, user.voicemailid, user.agentid) {
@@ -96,80 +98,64 @@ impl Resource for User {
         })
     }
 
+    /// The user and its line, in one statement: the line's number rides in `set_line`, which
+    /// a trigger turns into the line (`migrations/0010_writes_in_one_statement.sql`).
     fn insert(db: &Db, user: &User, _: &Changes) -> Result<i64, ApiError> {
-        let id = db.insert(&User::insert_sql(), &user.values())?;
-        if let Some(line) = &user.line {
-            db.execute(
-                "INSERT INTO lines (user_id, number) VALUES (?, ?)",
-                &params![id, line.number],
-            )?;
-        }
-        Ok(id)
+        let sql = User::insert_sql().replace(") VALUES (", ", set_line) VALUES (?, ");
+        let mut values = user.values();
+        values.push(user.line.as_ref().map(|l| l.number.clone()).param());
+        new_id(&db.write(&sql, &values)?)
     }
 
-    /// When `firstname` or `lastname` is sent and the user has a voicemail, the voicemail's
-    /// `fullname` follows, in the same transaction.
+    /// The keys sent, the user's line, and, when `firstname` or `lastname` is sent and the
+    /// user has a voicemail, the voicemail's `fullname`, in one statement (triggers do the
+    /// rest, as for [`User::insert`]).
     fn update(
         db: &Db,
         id: i64,
         before: &User,
         after: &User,
         changes: &Changes,
-    ) -> Result<(), ApiError> {
-        update_row(db, id, after)?;
-        if after.line != before.line {
-            set_line(db, id, after.line.as_ref(), before.line.is_some())?;
-            // The line is part of the user as shown: its version grows with it.
-            db.execute(
-                "UPDATE users SET version = version + 1 WHERE id = ?",
-                &params![id],
-            )?;
+        guard: Option<i64>,
+    ) -> Result<Option<()>, ApiError> {
+        let mut extra = Vec::new();
+        if changes.contains_key("line") && after.line != before.line {
+            let number = after.line.as_ref().map_or("", |l| l.number.as_str());
+            extra.push(("set_line", number.param()));
         }
         let renamed = changes.contains_key("firstname") || changes.contains_key("lastname");
-        if let (true, Some(voicemail)) = (renamed, after.voicemailid) {
-            let fullname = format!("{} {}", after.firstname, after.lastname);
-            db.execute(
-                "UPDATE voicemails SET fullname = ?, version = version + 1 \
-                 WHERE id = ? AND fullname IS NOT ?",
-                &params![fullname, voicemail, fullname],
-            )?;
+        if renamed && after.voicemailid.is_some() {
+            extra.push(("rename_voicemail", 1i64.param()));
         }
-        Ok(())
+        update_row(db, id, (before, after), changes, &extra, guard)
     }
 
     /// 412 while the user has a voicemail, unless `?deleteVoicemail`, which deletes it too
-    /// (unless another user has it as well). The user's lines go with it.
-    fn delete(db: &Db, id: i64, user: &User, query: &Query) -> Result<(), ApiError> {
-        if user.voicemailid.is_some() && !query.has("deleteVoicemail") {
+    /// (unless another user has it as well), in the same statement (a trigger). The user's
+    /// lines go with it.
+    fn delete(
+        db: &Db,
+        id: i64,
+        user: &User,
+        query: &Query,
+        guard: Option<i64>,
+    ) -> Result<bool, ApiError> {
+        if user.voicemailid.is_none() {
+            // Given one since: the next attempt reads it.
+            return delete_row::<User>(db, id, guard, " AND voicemailid IS NULL");
+        }
+        if !query.has("deleteVoicemail") {
             return Err(ApiError::precondition_failed(
                 "Cannot remove a user with a voicemail. Delete the voicemail or dissociate it from the user.",
             ));
         }
-        db.execute("DELETE FROM users WHERE id = ?", &params![id])?;
-        if let Some(voicemail) = user.voicemailid {
-            // A voicemail another user still has stays with that user.
-            db.execute(
-                "DELETE FROM voicemails WHERE id = ? \
-                 AND NOT EXISTS (SELECT 1 FROM users WHERE voicemailid = ?)",
-                &params![voicemail, voicemail],
-            )?;
+        let mut sql = "UPDATE users SET delete_with_voicemail = 1 WHERE id = ?".to_string();
+        let mut params = vec![id.param()];
+        if let Some(version) = guard {
+            sql.push_str(" AND version = ?");
+            params.push(version.param());
         }
-        Ok(())
-    }
-}
-
-/// The main line's number becomes `line`; `None` removes the user's lines.
-fn set_line(db: &Db, user_id: i64, line: Option<&Line>, had_line: bool) -> Result<(), ApiError> {
-    match (line, had_line) {
-        (None, _) => db.execute("DELETE FROM lines WHERE user_id = ?", &params![user_id]),
-        (Some(line), true) => db.execute(
-            "UPDATE lines SET number = ? \
-             WHERE id = (SELECT id FROM lines WHERE user_id = ? ORDER BY id LIMIT 1)",
-            &params![line.number, user_id],
-        ),
-        (Some(line), false) => db.execute(
-            "INSERT INTO lines (user_id, number) VALUES (?, ?)",
-            &params![user_id, line.number],
-        ),
+        sql.push_str(" RETURNING id");
+        Ok(!db.write(&sql, &params)?.is_empty())
     }
 }

@@ -7,7 +7,7 @@ use common::{
     pagination::Pagination,
     params,
     query::Query,
-    resource::{list_by_id, Resource},
+    resource::{delete_row, list_by_id, Resource},
     ApiError, List,
 };
 
@@ -38,7 +38,13 @@ impl Resource for Voicemail {
     }
 
     /// 412 while a user points at it.
-    fn delete(db: &Db, id: i64, _: &Voicemail, _: &Query) -> Result<(), ApiError> {
+    fn delete(
+        db: &Db,
+        id: i64,
+        _: &Voicemail,
+        _: &Query,
+        guard: Option<i64>,
+    ) -> Result<bool, ApiError> {
         if db.exists(
             "SELECT COUNT(*) FROM users WHERE voicemailid = ?",
             &params![id],
@@ -47,6 +53,12 @@ impl Resource for Voicemail {
                 "Cannot remove a voicemail associated to a user. Dissociate it from the user first.",
             ));
         }
-        db.execute("DELETE FROM voicemails WHERE id = ?", &params![id])
+        // A user given it since is found by the next attempt.
+        delete_row::<Voicemail>(
+            db,
+            id,
+            guard,
+            " AND NOT EXISTS (SELECT 1 FROM users WHERE voicemailid = ?)",
+        )
     }
 }

@@ -5,9 +5,8 @@ use common::{
     db::Db,
     events, outbound,
     pagination::Pagination,
-    params,
     query::Query,
-    resource::{list_by_id, update_row, Changes, Resource},
+    resource::{list_by_id, Resource},
     ApiError, List,
 };
 use serde_json::Value;
@@ -32,33 +31,11 @@ impl Resource for Webhook {
         list_by_id(db, page)
     }
 
-    /// A PUT without `secret` keeps the one it had (the representation never shows it).
-    fn update(
-        db: &Db,
-        id: i64,
-        before: &Webhook,
-        after: &Webhook,
-        changes: &Changes,
-    ) -> Result<(), ApiError> {
-        let mut after = after.clone();
-        if !changes.contains_key("secret") {
-            after.secret.clone_from(&before.secret);
-        }
-        update_row(db, id, &after)
-    }
+    // Updated by the default: a PUT without `secret` keeps the one it had (the
+    // representation never shows it), as only the keys sent are written.
 
-    /// Its deliveries go with it.
-    fn delete(db: &Db, id: i64, _: &Webhook, _: &Query) -> Result<(), ApiError> {
-        db.execute(
-            "DELETE FROM webhook_attempts WHERE webhook_id = ?",
-            &params![id],
-        )?;
-        db.execute(
-            "DELETE FROM webhook_deliveries WHERE webhook_id = ?",
-            &params![id],
-        )?;
-        db.execute("DELETE FROM webhooks WHERE id = ?", &params![id])
-    }
+    // Deleted by the default: its deliveries and their attempts go with it (foreign keys,
+    // `ON DELETE CASCADE`).
 }
 
 /// An http or https URL whose host the deployment lets the components call (the Spin
