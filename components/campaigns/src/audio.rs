@@ -21,7 +21,9 @@
 use common::{
     db::Db,
     http::{random_hex, Body, Stream},
-    params, ApiError,
+    params,
+    resource::again_while_changed,
+    ApiError,
 };
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
@@ -100,22 +102,14 @@ pub struct Leftover {
     chunks: Option<u64>,
 }
 
-/// Register that this audio of recording `cid` is let go of. Runs in the caller's
-/// transaction.
-pub fn let_go(db: &Db, cid: &str, audio: &Audio) -> Result<Leftover, ApiError> {
-    let chunks = audio.chunks();
-    db.execute(
-        "INSERT OR REPLACE INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, ?)",
-        &params![
-            audio.generation,
-            cid,
-            i64::try_from(chunks).unwrap_or(i64::MAX)
-        ],
-    )?;
-    Ok(Leftover {
-        generation: audio.generation.clone(),
-        chunks: Some(chunks),
-    })
+impl Leftover {
+    /// An audio let go (the schema keeps its leftovers row: `migrations/0010_...`).
+    pub fn of(audio: &Audio) -> Self {
+        Leftover {
+            generation: audio.generation.clone(),
+            chunks: Some(audio.chunks()),
+        }
+    }
 }
 
 /// Remove the leftovers' chunks, last first (a removal cut short leaves chunks `0..k`, which
@@ -219,26 +213,29 @@ pub fn upload(
         generation: generation.clone(),
         chunk_bytes: settings.chunk_bytes,
     };
-    let switched = db.transaction(|| {
+    // Set in place by one statement, while the upload's chunks are still its own (a later
+    // upload's clearing takes their leftovers row: 409) and the audio it replaces is the one
+    // just read (else read again).
+    let switched = again_while_changed(|| {
         let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
-        let claimed = db.query(
-            "DELETE FROM audio_leftovers WHERE generation = ? RETURNING generation",
+        let was = existing.audio.as_ref().map(|a| a.generation.as_str());
+        if recording::set_audio(db, campaign_id, cid, Some(&audio), was)? {
+            return Ok(Some(existing.audio));
+        }
+        let claimed = db.exists(
+            "SELECT COUNT(*) FROM audio_leftovers WHERE generation = ?",
             &params![generation],
         )?;
-        if claimed.is_empty() {
-            return Err(ApiError::Conflict(vec![OVERTAKEN.to_string()]));
+        if claimed {
+            Ok(None)
+        } else {
+            Err(ApiError::Conflict(vec![OVERTAKEN.to_string()]))
         }
-        let replaced = match existing.audio {
-            Some(old) => Some(let_go(db, cid, &old)?),
-            None => None,
-        };
-        recording::set_audio(db, campaign_id, cid, Some(&audio))?;
-        Ok(replaced)
     });
     match switched {
         Ok(replaced) => {
             let was = replaced.is_some();
-            remove(db, &replaced.into_iter().collect::<Vec<_>>());
+            remove(db, &replaced.iter().map(Leftover::of).collect::<Vec<_>>());
             Ok(Upload {
                 audio,
                 replaced: was,
@@ -323,14 +320,14 @@ pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError
     })
 }
 
-/// Remove a recording's audio (404 when it has none); the audio it was.
+/// Remove a recording's audio (404 when it has none), in one statement (its chunks become a
+/// leftover, which is then removed); the audio it was.
 pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<Audio, ApiError> {
-    let deleted = db.transaction(|| {
+    let deleted = again_while_changed(|| {
         let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
         let audio = existing.audio.ok_or(ApiError::NotFound)?;
-        let_go(db, cid, &audio)?;
-        recording::set_audio(db, campaign_id, cid, None)?;
-        Ok(audio)
+        let removed = recording::set_audio(db, campaign_id, cid, None, Some(&audio.generation))?;
+        Ok(removed.then_some(audio))
     })?;
     clear(db, cid)?;
     Ok(deleted)

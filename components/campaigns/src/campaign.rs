@@ -4,10 +4,11 @@ use common::{
     body::{self, field, Field, Kind},
     dates,
     db::{Db, Param, Row, Value as SqlValue},
+    error::Refusal,
     pagination::Pagination,
     params,
     query::{any, flag, parse_flag, whole, Query},
-    resource::Changes,
+    resource::{new_id, Changes},
     ApiError, List,
 };
 use serde::{Deserialize, Serialize};
@@ -193,8 +194,10 @@ pub fn get(db: &Db, id: i64) -> Result<Option<Campaign>, ApiError> {
     )
 }
 
-/// Create from the checked keys of a body; missing dates are today at 00:00:00. Checked and
-/// written in one transaction, so two concurrent creations cannot both pass the checks.
+/// Create from the checked keys of a body; missing dates are today at 00:00:00. Checked by
+/// reads, then written by one statement, which the schema refuses when a concurrent creation
+/// got in between (a unique name, triggers for the dates and overlaps), answered as the
+/// checks would have.
 pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
     let today = dates::today_midnight();
     let blank = Campaign {
@@ -203,44 +206,92 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
         ..Campaign::default()
     };
     let mut campaign = body::apply(&blank, changes)?;
-    db.transaction(|| {
-        validate(db, &mut campaign, None)?;
-        db.insert(
-            "INSERT INTO recording_campaigns (campaign_name, activated, base_filename, queue_id, \
-             start_date, end_date, retention_days) VALUES (?, ?, ?, ?, ?, ?, ?) RETURNING id",
-            &columns(&campaign),
-        )
-    })
+    validate(db, &mut campaign, None)?;
+    let sql = format!(
+        "INSERT INTO recording_campaigns ({}) VALUES ({}) RETURNING id",
+        COLUMN_NAMES.join(", "),
+        ["?"; COLUMN_NAMES.len()].join(", ")
+    );
+    let created = db.write(&sql, &columns(&campaign)).map_err(refused)?;
+    new_id(&created)
 }
 
-/// Apply the keys sent over `before` and store the result, if it passes validation; the
-/// version grows when a column changes. Runs in the caller's transaction.
-pub fn update(db: &Db, before: &Campaign, changes: &Changes) -> Result<(), ApiError> {
+/// Apply the keys sent over `before`, validate the result, and store the keys sent, in one
+/// statement; the version grows when a column changes. `guard`: only while the campaign is
+/// at that version (`If-Match`). `None` when nothing was written (gone, or past `guard`).
+pub fn update(
+    db: &Db,
+    before: &Campaign,
+    changes: &Changes,
+    guard: Option<i64>,
+) -> Result<Option<()>, ApiError> {
     let mut campaign = body::apply(before, changes)?;
     validate(db, &mut campaign, Some(before.id))?;
-    let values = columns(&campaign);
-    let mut params = values.to_vec();
+    let new = columns(&campaign);
+    let sent: Vec<usize> = (0..COLUMN_NAMES.len())
+        .filter(|&i| changes.contains_key(COLUMN_NAMES[i]))
+        .collect();
+    if sent.is_empty() {
+        return Ok(Some(()));
+    }
+    let sets: Vec<String> = sent
+        .iter()
+        .map(|&i| format!("{} = ?", COLUMN_NAMES[i]))
+        .collect();
+    let kept: Vec<String> = sent
+        .iter()
+        .map(|&i| format!("{} IS ?", COLUMN_NAMES[i]))
+        .collect();
+    let sql = format!(
+        "UPDATE recording_campaigns SET {}, version = version + NOT ({}) WHERE id = ?{} \
+         RETURNING id",
+        sets.join(", "),
+        kept.join(" AND "),
+        if guard.is_some() {
+            " AND version = ?"
+        } else {
+            ""
+        }
+    );
+    let mut params: Vec<SqlValue> = sent.iter().map(|&i| new[i].clone()).collect();
+    params.extend(sent.iter().map(|&i| new[i].clone()));
     params.push(before.id.param());
-    params.extend(values);
-    db.execute(
-        "UPDATE recording_campaigns SET campaign_name = ?, activated = ?, base_filename = ?, \
-         queue_id = ?, start_date = ?, end_date = ?, retention_days = ?, \
-         version = version + 1 WHERE id = ? \
-         AND NOT (campaign_name IS ? AND activated IS ? AND base_filename IS ? \
-         AND queue_id IS ? AND start_date IS ? AND end_date IS ? AND retention_days IS ?)",
-        &params,
-    )
+    params.extend(guard.map(|v| v.param()));
+    let written = db.write(&sql, &params).map_err(refused)?;
+    Ok((!written.is_empty()).then_some(()))
 }
 
-/// 412 `campaign_not_empty` while it has recordings. Runs in the caller's transaction.
-pub fn delete(db: &Db, id: i64) -> Result<(), ApiError> {
+/// 412 `campaign_not_empty` while it has recordings; deleted by one statement, which keeps it
+/// while recordings have come meanwhile. `false` when nothing was deleted (gone, past `guard`,
+/// or recordings came).
+pub fn delete(db: &Db, id: i64, guard: Option<i64>) -> Result<bool, ApiError> {
     if db.exists(
         "SELECT COUNT(*) FROM recordings WHERE campaign_id = ?",
         &params![id],
     )? {
         return Err(ApiError::precondition_failed("campaign_not_empty"));
     }
-    db.execute("DELETE FROM recording_campaigns WHERE id = ?", &params![id])
+    let mut sql = "DELETE FROM recording_campaigns WHERE id = ?".to_string();
+    let mut params = vec![id.param()];
+    if let Some(version) = guard {
+        sql.push_str(" AND version = ?");
+        params.push(version.param());
+    }
+    sql.push_str(" AND NOT EXISTS (SELECT 1 FROM recordings WHERE campaign_id = ?) RETURNING id");
+    params.push(id.param());
+    Ok(!db.write(&sql, &params)?.is_empty())
+}
+
+/// A write the schema refused, answered as [`validate`] would have.
+fn refused(e: ApiError) -> ApiError {
+    match e {
+        ApiError::Refused(Refusal::Unique(_), _) => {
+            ApiError::BadRequest(vec!["duplicated_name".into()])
+        }
+        ApiError::Refused(Refusal::Rule(code), _) => ApiError::BadRequest(vec![code]),
+        ApiError::Refused(Refusal::ForeignKey, _) => ApiError::incorrect_parameters(&["queue_id"]),
+        e => e,
+    }
 }
 
 /// The 2013 rules, in their order: `empty_name`; `start_greater_than_end`, or else
@@ -293,7 +344,18 @@ fn validate(db: &Db, c: &mut Campaign, id: Option<i64>) -> Result<(), ApiError> 
     Ok(())
 }
 
-/// The stored columns, in the order of the INSERT and UPDATE statements.
+/// The stored columns, as the body names them, in the order of [`columns`].
+const COLUMN_NAMES: [&str; 7] = [
+    "campaign_name",
+    "activated",
+    "base_filename",
+    "queue_id",
+    "start_date",
+    "end_date",
+    "retention_days",
+];
+
+/// The stored columns' values, in the order of [`COLUMN_NAMES`].
 fn columns(c: &Campaign) -> [SqlValue; 7] {
     params![
         c.campaign_name,

@@ -25,6 +25,7 @@ use common::{
     pagination::Pagination,
     query::{any, date, decode_path},
     range::{self, Ranged},
+    resource::again_while_changed,
     ApiError, List, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
@@ -138,7 +139,7 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
 /// `If-Match` (412).
 fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let (before, after) = db.transaction(|| {
+    let before = again_while_changed(|| {
         let Some(before) = campaign::get(&db, campaign_id)? else {
             // With `If-Match` (which nothing matches), 412; the body first, as for a
             // campaign that exists.
@@ -150,10 +151,11 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
         };
         let changes = body::check(&req.json_object()?, campaign::FIELDS)?;
         conditional::check_if_match(req, Some(before.version))?;
-        campaign::update(&db, &before, &changes)?;
-        let after = campaign::get(&db, campaign_id)?;
-        Ok((before.version, after))
+        let guard = conditional::write_guard(req, before.version);
+        let written = campaign::update(&db, &before, &changes, guard)?;
+        Ok(written.map(|()| before.version))
     })?;
+    let after = campaign::get(&db, campaign_id)?;
     if let Some(after) = after.as_ref().filter(|a| a.version != before) {
         events::emit("campaigns", "edited", campaign_id, after);
     }
@@ -165,10 +167,10 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 /// 200 `"Deleted: True"`; 412 `["campaign_not_empty"]` while it has recordings.
 fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let deleted = db.transaction(|| {
+    let deleted = again_while_changed(|| {
         let existing = conditional::existing(req, campaign::get(&db, campaign_id)?, |c| c.version)?;
-        campaign::delete(&db, campaign_id)?;
-        Ok(existing)
+        let guard = conditional::write_guard(req, existing.version);
+        Ok(campaign::delete(&db, campaign_id, guard)?.then_some(existing))
     })?;
     events::emit("campaigns", "deleted", campaign_id, &deleted);
     Ok(Reply::ok(&"Deleted: True"))
@@ -232,42 +234,37 @@ const PURGE_ON_ADD: i64 = 10;
 const PURGE_BATCH: i64 = 1000;
 
 /// 201 `"Added: True"`; the campaign of the URL, whatever the body says. A campaign with a
-/// retention loses a few expired recordings in the same transaction.
+/// retention then loses a few expired recordings, in a statement of their own: one that
+/// fails is logged, and the next recording's purge does its work.
 fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let purged = db.transaction(|| {
-        let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
-        let sent = req.json_object()?;
-        let changes = body::check(&sent, recording::FIELDS)?;
-        body::require(&sent, &["cid"])?;
-        let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
-        let cid = new.cid.clone();
-        recording::add(&db, campaign_id, new)?;
-        let added = recording::get(&db, campaign_id, &cid)?;
-        let purged = match campaign.retention_days {
-            Some(days) => recording::purge(&db, campaign_id, days, PURGE_ON_ADD)?,
-            None => recording::Purged::default(),
-        };
-        Ok((added, purged))
-    })?;
-    let (added, purged) = purged;
-    if let Some(added) = added {
+    let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+    let sent = req.json_object()?;
+    let changes = body::check(&sent, recording::FIELDS)?;
+    body::require(&sent, &["cid"])?;
+    let new: NewRecording = body::apply(&NewRecording::default(), &changes)?;
+    let cid = new.cid.clone();
+    recording::add(&db, campaign_id, new)?;
+    if let Some(added) = recording::get(&db, campaign_id, &cid)? {
         events::emit("recordings", "created", &added.cid, &added);
     }
-    audio::remove(&db, &purged.leftovers);
+    if let Some(days) = campaign.retention_days {
+        match recording::purge(&db, campaign_id, days, PURGE_ON_ADD) {
+            Ok(purged) => audio::remove(&db, &purged.leftovers),
+            Err(e) => eprintln!("retention on a recording's way: {e}"),
+        }
+    }
     Ok(Reply::json(201, &"Added: True"))
 }
 
 /// `{"deleted": N, "remaining": M}`: one batch of the campaign's expired recordings deleted.
 fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let purged = db.transaction(|| {
-        let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
-        match campaign.retention_days {
-            Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH),
-            None => Ok(recording::Purged::default()),
-        }
-    })?;
+    let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
+    let purged = match campaign.retention_days {
+        Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH)?,
+        None => recording::Purged::default(),
+    };
     audio::remove(&db, &purged.leftovers);
     Ok(Reply::ok(&purged))
 }
@@ -279,14 +276,16 @@ fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, Ap
     Ok(conditional::read(req, found.version, || Reply::ok(&found)))
 }
 
-/// 200 `"Deleted: True"`, or 404; `If-Match` inside the transaction. Its audio goes too.
+/// 200 `"Deleted: True"`, or 404; `If-Match` (412) checked on the recording read, and again
+/// by the one statement that deletes. Its audio goes too.
 fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let db = Db::open()?;
-    let (existing, leftovers) = db.transaction(|| {
+    let (existing, leftovers) = again_while_changed(|| {
         let existing =
             conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
-        let leftovers = recording::delete(&db, &existing)?;
-        Ok((existing, leftovers))
+        let guard = conditional::write_guard(req, existing.version);
+        let deleted = recording::delete(&db, &existing, guard)?;
+        Ok(deleted.map(|leftovers| (existing, leftovers)))
     })?;
     events::emit("recordings", "deleted", cid, &existing);
     audio::remove(&db, &leftovers);

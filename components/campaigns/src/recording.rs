@@ -4,6 +4,7 @@ use common::{
     body::{field, non_empty_text, Field, Kind},
     dates,
     db::{Db, Param, Row, Value as SqlValue},
+    error::Refusal,
     pagination::Pagination,
     params, ApiError, List,
 };
@@ -482,7 +483,9 @@ fn rows(
 }
 
 /// Add a recording to an existing campaign: the agent must exist (`No such agent`), the cid
-/// must be new. Runs in the caller's transaction.
+/// must be new. Checked by reads, then written by one statement ([`Db::write`]), which the
+/// schema refuses when things changed in between: a cid taken is the same 400, a campaign or
+/// an agent deleted meanwhile a foreign key (404 and `No such agent`).
 pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError> {
     let agent = match (&new.agent_no, new.agent_id) {
         (Some(number), _) => {
@@ -501,7 +504,7 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
     )? {
         return Err(ApiError::incorrect_parameters(&["cid"]));
     }
-    db.execute(
+    let written = db.write(
         "INSERT INTO recordings (cid, campaign_id, agent_id, caller, callee, client_id, filename, \
          start_time, end_time) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
         &params![
@@ -515,36 +518,63 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
             new.start_time,
             new.end_time,
         ],
-    )
+    );
+    match written {
+        Err(ApiError::Refused(Refusal::Unique(_), _)) => {
+            Err(ApiError::incorrect_parameters(&["cid"]))
+        }
+        Err(ApiError::Refused(Refusal::ForeignKey, _)) => {
+            check_campaign(db, campaign_id)?;
+            Err(ApiError::bad_request("No such agent"))
+        }
+        written => written.map(drop),
+    }
 }
 
-/// Delete an existing recording; its audio, if any, becomes a leftover ([`audio::let_go`]),
-/// whose chunks the caller removes once the transaction has committed. Runs in the caller's
-/// transaction.
-pub fn delete(db: &Db, existing: &Recording) -> Result<Vec<Leftover>, ApiError> {
-    db.execute(
-        "DELETE FROM recordings WHERE campaign_id = ? AND cid = ?",
-        &params![existing.campaign_id, existing.cid],
-    )?;
-    let leftovers = existing
-        .audio
-        .as_ref()
-        .map(|a| audio::let_go(db, &existing.cid, a));
-    leftovers.into_iter().collect()
+/// The audio columns a statement returns, for [`read_audio`].
+const AUDIO_COLUMNS: &str =
+    "audio_content_type, audio_bytes, audio_sha256, audio_generation, audio_chunk_bytes";
+
+/// Delete an existing recording, in one statement; `guard`: only while it is at that
+/// version. Its audio, if any, becomes a leftover (a trigger, `migrations/0010_...`), whose
+/// chunks the caller removes. `None` when nothing was deleted (gone, or past `guard`).
+pub fn delete(
+    db: &Db,
+    existing: &Recording,
+    guard: Option<i64>,
+) -> Result<Option<Vec<Leftover>>, ApiError> {
+    let mut sql = "DELETE FROM recordings WHERE campaign_id = ? AND cid = ?".to_string();
+    let mut params = params![existing.campaign_id, existing.cid].to_vec();
+    if let Some(version) = guard {
+        sql.push_str(" AND version = ?");
+        params.push(version.param());
+    }
+    sql.push_str(&format!(" RETURNING {AUDIO_COLUMNS}"));
+    let deleted = db.write(&sql, &params)?;
+    let Some(row) = deleted.first() else {
+        return Ok(None);
+    };
+    Ok(Some(read_audio(&row)?.iter().map(Leftover::of).collect()))
 }
 
-/// Set (or, with `None`, remove) a recording's audio; its version moves on. Runs in the
-/// caller's transaction.
+/// Set (or, with `None`, remove) a recording's audio, in one statement, only while its audio
+/// is still `was` (its generation) and, when setting, while the new audio's chunks are still
+/// the upload's own (their leftovers row, which a later upload's clearing takes away); its
+/// version moves on, and the audio it had becomes a leftover (a trigger). `false` when the
+/// recording is gone or either condition failed.
 pub fn set_audio(
     db: &Db,
     campaign_id: i64,
     cid: &str,
     audio: Option<&Audio>,
-) -> Result<(), ApiError> {
-    db.execute(
+    was: Option<&str>,
+) -> Result<bool, ApiError> {
+    let written = db.write(
         "UPDATE recordings SET audio_content_type = ?, audio_bytes = ?, audio_sha256 = ?, \
          audio_generation = ?, audio_chunk_bytes = ?, version = version + 1 \
-         WHERE campaign_id = ? AND cid = ?",
+         WHERE campaign_id = ? AND cid = ? AND audio_generation IS ? \
+         AND (? IS NULL OR EXISTS (SELECT 1 FROM audio_leftovers WHERE generation = ?)) \
+         RETURNING cid",
         &params![
             audio.map(|a| a.content_type.as_str()),
             audio.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)),
@@ -553,8 +583,12 @@ pub fn set_audio(
             audio.map(|a| i64::try_from(a.chunk_bytes).unwrap_or(i64::MAX)),
             campaign_id,
             cid,
+            was,
+            audio.map(|a| a.generation.as_str()),
+            audio.map(|a| a.generation.as_str()),
         ],
-    )
+    )?;
+    Ok(!written.is_empty())
 }
 
 /// What one purge did: how many expired recordings it deleted, and how many are left.
@@ -569,8 +603,8 @@ pub struct Purged {
 
 /// Delete at most `batch` recordings of the campaign that ended more than `retention_days`
 /// days ago (a recording without an end is kept), oldest first, by the
-/// `recordings_campaign_end` index, so a purge costs its batch, not the campaign's size.
-/// Runs in the caller's transaction.
+/// `recordings_campaign_end` index, so a purge costs its batch, not the campaign's size. One
+/// statement deletes; their audio becomes leftovers (a trigger), for the caller to remove.
 pub fn purge(
     db: &Db,
     campaign_id: i64,
@@ -580,18 +614,17 @@ pub fn purge(
     let Some(cutoff) = dates::days_ago(retention_days) else {
         return Ok(Purged::default());
     };
-    let deleted = db.query(
-        "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
-         WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) \
-         RETURNING cid, audio_content_type, audio_bytes, audio_sha256, audio_generation, \
-         audio_chunk_bytes",
+    let deleted = db.write(
+        &format!(
+            "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
+             WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) \
+             RETURNING {AUDIO_COLUMNS}"
+        ),
         &params![campaign_id, cutoff, batch],
     )?;
     let mut leftovers = Vec::new();
     for row in deleted.iter() {
-        if let Some(audio) = read_audio(&row)? {
-            leftovers.push(audio::let_go(db, &row.text("cid")?, &audio)?);
-        }
+        leftovers.extend(read_audio(&row)?.iter().map(Leftover::of));
     }
     let remaining = db.count(
         "SELECT COUNT(*) FROM recordings WHERE campaign_id = ? AND end_time < ?",

@@ -334,14 +334,12 @@ fn nonce_secret<'a>(db: impl Fn() -> Result<&'a Db, ApiError>) -> Result<Vec<u8>
     if let Some(secret) = stored()? {
         return Ok(secret);
     }
-    db.transaction(|| {
-        let fresh = hex(&wasi::random::random::get_random_bytes(32));
-        db.execute(
-            "INSERT OR IGNORE INTO settings (name, value) VALUES ('auth_nonce_secret', ?)",
-            &params![fresh],
-        )?;
-        stored()?.ok_or_else(|| ApiError::internal("no nonce secret"))
-    })
+    let fresh = hex(&wasi::random::random::get_random_bytes(32));
+    db.write(
+        "INSERT OR IGNORE INTO settings (name, value) VALUES ('auth_nonce_secret', ?)",
+        &params![fresh],
+    )?;
+    stored()?.ok_or_else(|| ApiError::internal("no nonce secret"))
 }
 
 /// A Spin variable; one that is not set counts as absent.

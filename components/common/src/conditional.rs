@@ -31,6 +31,15 @@ pub fn check_if_match(req: &Request, current: Option<i64>) -> Result<(), ApiErro
     }
 }
 
+/// The version a write must still find its row at: the one `If-Match` named (it matched
+/// `version`, the version read), so that a change in between answers 412 when all is read
+/// again; none without `If-Match`, or with `*` (any version will do while the row is there).
+pub fn write_guard(req: &Request, version: i64) -> Option<i64> {
+    req.header("if-match")
+        .filter(|h| h.trim() != "*")
+        .map(|_| version)
+}
+
 /// The resource a write is about, found or not: `If-Match` first (412), then 404.
 pub fn existing<T>(req: &Request, found: Option<T>, version: fn(&T) -> i64) -> Result<T, ApiError> {
     check_if_match(req, found.as_ref().map(version))?;

@@ -118,36 +118,25 @@ impl Db {
         self.query(sql, params).map(drop)
     }
 
-    /// Run one statement that writes (its rows: `RETURNING`), whole or not at all.
+    /// Run one statement that writes (its rows: `RETURNING`), whole or not at all, in a
+    /// transaction of its own ([`Db::transaction`]): `BEGIN IMMEDIATE`, the statement,
+    /// `COMMIT`. What must hold across rows is the schema's to keep: constraints, and triggers
+    /// for what follows from a change; the checks before it are reads, outside the lock.
     ///
-    /// On a libSQL server it is sent alone, outside any transaction, so the server's write
-    /// lock is held only while the server runs it, never between two round trips: an instance
-    /// that dies mid-request holds no one's writes (a transaction's lock outlives its dead
-    /// client by 5 s, sqld's own bound; README, "Scaling out"). What must hold across rows is
-    /// then the schema's to keep: constraints, and triggers for what follows from a change.
-    /// On a file it runs inside [`Db::transaction`], whose wait for the lock is fair under
-    /// many writers (and a file's lock dies with its connection).
+    /// On a libSQL server every statement is a round trip, and the write lock is held from
+    /// `BEGIN IMMEDIATE` to `COMMIT`: three round trips, where a write that checked and wrote
+    /// inside its transaction held it for five to nine. An instance that dies among them holds
+    /// every other instance's writes until sqld takes the lock back (5 s, sqld's own bound).
+    /// The statement alone, outside a transaction, would hold the lock for no round trip at
+    /// all, but measured with sqld 0.24.33 and the libSQL client Spin links, autocommit writes
+    /// from 96 writers left the server's write lock held for good within a minute (every later
+    /// write `database is locked`, even from another client, until sqld restarted); an
+    /// explicit transaction's lock the server takes back (README, "Scaling out").
     ///
-    /// A statement the schema refuses (a UNIQUE column, a foreign key) is
-    /// [`ApiError::Refused`], for the caller to say what it means to the client.
+    /// A statement the schema refuses (a UNIQUE column, a foreign key, a rule a trigger keeps)
+    /// is [`ApiError::Refused`], for the caller to say what it means to the client.
     pub fn write(&self, sql: &str, params: &[Value]) -> Result<Rows, ApiError> {
-        if self.on_file()? {
-            return self.transaction(|| self.query(sql, params));
-        }
-        self.check_schema()?;
-        self.query(sql, params)
-    }
-
-    /// Whether the database is a local file, not a libSQL server: asked of the libSQL client,
-    /// which refuses a `PRAGMA busy_timeout` before sending anything (no round trip). On a
-    /// file the pragma sets the timeout every connection Spin opens has anyway.
-    fn on_file(&self) -> Result<bool, ApiError> {
-        let statement = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}");
-        match self.conn.execute(&statement, &[]) {
-            Ok(_) => Ok(true),
-            Err(e) if refused_by_libsql_client(&e) => Ok(false),
-            Err(e) => Err(failed(&e, &statement)),
-        }
+        self.transaction(|| self.query(sql, params))
     }
 
     /// Run `work` inside a write transaction (`BEGIN IMMEDIATE`, so two writers queue rather

@@ -48,6 +48,8 @@ pub enum Refusal {
     Unique(String),
     /// A reference to a row that is not there.
     ForeignKey,
+    /// A rule a trigger keeps (`RAISE(ABORT, 'refused: <code>')`): the code.
+    Rule(String),
 }
 
 impl Refusal {
@@ -61,6 +63,13 @@ impl Refusal {
                 .collect();
             let column = name.rsplit('.').next().unwrap_or_default();
             return Some(Self::Unique(column.to_string()));
+        }
+        if let Some((_, rest)) = message.split_once("refused: ") {
+            let code: String = rest
+                .chars()
+                .take_while(|c| c.is_ascii_alphanumeric() || *c == '_')
+                .collect();
+            return Some(Self::Rule(code));
         }
         message
             .contains("FOREIGN KEY constraint failed")
@@ -329,6 +338,10 @@ mod tests {
         assert_eq!(
             Refusal::from_message("FOREIGN KEY constraint failed"),
             Some(Refusal::ForeignKey)
+        );
+        assert_eq!(
+            Refusal::from_message("SQLite error: refused: concurrent_campaigns"),
+            Some(Refusal::Rule("concurrent_campaigns".into()))
         );
         assert_eq!(Refusal::from_message("no such table: x"), None);
     }

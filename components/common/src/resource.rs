@@ -185,15 +185,6 @@ pub fn delete_row<R: Table>(
     Ok(!db.write(&sql, &params)?.is_empty())
 }
 
-/// The version a write must still find its row at: the one `If-Match` named (it matched
-/// `version`, the version read), so that a change in between answers 412; none without
-/// `If-Match`, or with `*` (any version will do while the row is there).
-fn guard(req: &Request, version: i64) -> Option<i64> {
-    req.header("if-match")
-        .filter(|h| h.trim() != "*")
-        .map(|_| version)
-}
-
 /// Whether two rows' values are the same, as SQLite's `IS` would say.
 fn same(a: &[crate::db::Value], b: &[crate::db::Value]) -> bool {
     use crate::db::Value::{Blob, Integer, Null, Real, Text};
@@ -303,7 +294,7 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
         let after = body::apply(&before, &changes)?;
         check_unique(&db, &after, &changes, Some(item))?;
         R::check(&db, &after, &changes, Some(item))?;
-        let guard = guard(req, before.version());
+        let guard = conditional::write_guard(req, before.version());
         let written = R::update(&db, item, &before, &after, &changes, guard)
             .map_err(|e| refused::<R>(e, &changes))?;
         Ok(written.map(|()| before.version()))
@@ -324,7 +315,7 @@ fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let db = Db::open()?;
     let deleted = again_while_changed(|| {
         let resource = conditional::existing(req, R::get(&db, item)?, Table::version)?;
-        let guard = guard(req, resource.version());
+        let guard = conditional::write_guard(req, resource.version());
         let deleted = R::delete(&db, item, &resource, &req.query, guard)?;
         Ok(deleted.then_some(resource))
     })?;
@@ -336,7 +327,7 @@ fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
 
 /// Run `attempt` (read, check, then one guarded write) until its write lands (`Some`), up to
 /// [`ATTEMPTS`] times; past them, 503: the row kept changing under it.
-fn again_while_changed<T>(
+pub fn again_while_changed<T>(
     mut attempt: impl FnMut() -> Result<Option<T>, ApiError>,
 ) -> Result<T, ApiError> {
     for _ in 0..ATTEMPTS {

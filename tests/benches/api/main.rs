@@ -20,6 +20,10 @@
 //! section (`webhooks.rs`: writes with and without a subscriber that takes 2 s, under each
 //! runtime); its report goes to `target/bench/webhooks.md`.
 //!
+//! `cargo bench -p testhost -- faults` (or `BENCH_ONLY=faults`) runs only the faults section
+//! (`faults.rs`: one of two instances killed, then sqld killed and started again, mid-burst,
+//! under each runtime), about a minute; its report goes to `target/bench/faults.md`.
+//!
 //! `cargo bench -p testhost -- round-trips` (or `BENCH_ONLY=round-trips`) runs only the round
 //! trips section (`round_trips.rs`: what each request shape sends a libSQL server), seconds;
 //! its report goes to `target/bench/round-trips.md`.
@@ -30,6 +34,7 @@
 //! its report goes to `target/bench/scale.md`. `SCALE_CAMPAIGNS=5` runs the 1,000,000 only.
 
 mod audio;
+mod faults;
 mod floor;
 mod keepalive;
 mod load;
@@ -86,7 +91,8 @@ fn main() -> Result<()> {
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
     if let Some(
-        section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out" | "round-trips"),
+        section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out" | "round-trips"
+        | "faults"),
     ) = only.as_deref()
     {
         match section {
@@ -94,6 +100,7 @@ fn main() -> Result<()> {
             "audio" => audio(&root, &dir, &mut report)?,
             "scale" => recordings_at_scale(&root, &dir, &mut report)?,
             "round-trips" => round_trips::round_trips(&root, &dir, &mut report)?,
+            "faults" => faults::faults(&root, &dir, &mut report)?,
             "scale-out" => {
                 load::ensure_wrk()?;
                 scale_out(&root, &dir, &mut report)?

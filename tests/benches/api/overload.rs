@@ -120,9 +120,19 @@ impl Drop for Burners {
     }
 }
 
-/// What one writer saw: per request, its lastname, status (None: no response), latency, and
-/// the id a 2xx gave.
-type Seen = Vec<(String, Option<u16>, f64, Option<i64>)>;
+/// One write of a burst.
+pub struct Sent {
+    /// Which of the addresses it went to.
+    pub instance: usize,
+    pub lastname: String,
+    /// `None`: no response (connection refused or reset, timeout).
+    pub status: Option<u16>,
+    /// When it was sent, in seconds from the start of the burst.
+    pub sent_s: f64,
+    pub ms: f64,
+    /// The id a 2xx gave.
+    pub id: Option<i64>,
+}
 
 /// Run [`WRITERS`] writers for [`SECONDS`], writer `w` against `addrs[w % addrs.len()]` (one
 /// instance, or several over one database), then check `db`. `server_pids`: the processes
@@ -131,21 +141,43 @@ pub fn run(addrs: &[SocketAddr], db: &Path, server_pids: &[u32], run: &str) -> R
     let cpu = || -> Result<f64> { server_pids.iter().map(|&pid| cpu_seconds(pid)).sum() };
     let cpu_before = cpu()?;
     let started = Instant::now();
-    let deadline = started + Duration::from_secs(SECONDS);
-    let writers: Vec<_> = (0..WRITERS)
+    let writes = burst(addrs, WRITERS, Duration::from_secs(SECONDS), run, |_| {});
+    let seconds = started.elapsed().as_secs_f64();
+    let mut outcome = check(db, run, &writes)?;
+    outcome.seconds = seconds;
+    outcome.server_cpu_s = cpu()? - cpu_before;
+    Ok(outcome)
+}
+
+/// `writers` writers for `duration`, writer `w` against `addrs[w % addrs.len()]`, each
+/// posting users (firstname `run`) one after the other; `fault` runs meanwhile on this
+/// thread, given the burst's start. Every write, in no particular order.
+pub fn burst(
+    addrs: &[SocketAddr],
+    writers: usize,
+    duration: Duration,
+    run: &str,
+    fault: impl FnOnce(Instant),
+) -> Vec<Sent> {
+    let started = Instant::now();
+    let deadline = started + duration;
+    let threads: Vec<_> = (0..writers)
         .map(|w| {
-            let run = run.to_string();
-            let addr = addrs[w % addrs.len()];
-            std::thread::spawn(move || writer(addr, deadline, &format!("{run}-{w}")))
+            let prefix = format!("{run}-{w}");
+            let (instance, addr) = (w % addrs.len(), addrs[w % addrs.len()]);
+            std::thread::spawn(move || writer(addr, instance, started, deadline, &prefix))
         })
         .collect();
-    let mut seen = Vec::new();
-    for w in writers {
-        seen.extend(w.join().expect("a writer panicked"));
-    }
-    let seconds = started.elapsed().as_secs_f64();
-    let server_cpu_s = cpu()? - cpu_before;
+    fault(started);
+    threads
+        .into_iter()
+        .flat_map(|t| t.join().expect("a writer panicked"))
+        .collect()
+}
 
+/// The writes' outcome, each acknowledged one looked up in `db` (the SQLite file; a libSQL
+/// server's own file).
+pub fn check(db: &Path, run: &str, writes: &[Sent]) -> Result<Outcome> {
     let conn = rusqlite::Connection::open(db)?;
     conn.busy_timeout(Duration::from_secs(30))?;
     let mut stmt = conn.prepare("SELECT lastname, id FROM users WHERE firstname = ?1")?;
@@ -153,20 +185,16 @@ pub fn run(addrs: &[SocketAddr], db: &Path, server_pids: &[u32], run: &str) -> R
         .query_map([run], |r| Ok((r.get(0)?, r.get(1)?)))?
         .collect::<rusqlite::Result<_>>()?;
 
-    let mut outcome = Outcome {
-        seconds,
-        server_cpu_s,
-        ..Outcome::default()
-    };
-    for (lastname, status, ms, id) in seen {
-        let Some(status) = status else {
+    let mut outcome = Outcome::default();
+    for w in writes {
+        let Some(status) = w.status else {
             outcome.failed += 1;
             continue;
         };
         *outcome.statuses.entry(status).or_default() += 1;
-        outcome.latencies_ms.push(ms);
-        let found = present.get(&lastname);
-        if (200..300).contains(&status) && (found.is_none() || found != id.as_ref()) {
+        outcome.latencies_ms.push(w.ms);
+        let found = present.get(&w.lastname);
+        if (200..300).contains(&status) && (found.is_none() || found != w.id.as_ref()) {
             outcome.missing += 1;
         }
         if status == 503 && found.is_some() {
@@ -177,8 +205,15 @@ pub fn run(addrs: &[SocketAddr], db: &Path, server_pids: &[u32], run: &str) -> R
     Ok(outcome)
 }
 
-/// One writer: POST a user, wait for the answer, again, until the deadline.
-fn writer(addr: SocketAddr, deadline: Instant, prefix: &str) -> Seen {
+/// One writer: POST a user, wait for the answer, again, until the deadline. After a request
+/// that got no answer it connects again, 10 ms later (an instance killed refuses at once).
+fn writer(
+    addr: SocketAddr,
+    instance: usize,
+    started: Instant,
+    deadline: Instant,
+    prefix: &str,
+) -> Vec<Sent> {
     let firstname = prefix.split('-').next().unwrap_or("").to_string();
     let mut seen = Vec::new();
     let mut connection: Option<(BufReader<TcpStream>, TcpStream)> = None;
@@ -192,7 +227,7 @@ fn writer(addr: SocketAddr, deadline: Instant, prefix: &str) -> Seen {
              Accept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
             body.len()
         );
-        let started = Instant::now();
+        let sent = Instant::now();
         let answer = (|| -> Result<(u16, Vec<u8>)> {
             if connection.is_none() {
                 let stream = TcpStream::connect(addr)?;
@@ -203,19 +238,29 @@ fn writer(addr: SocketAddr, deadline: Instant, prefix: &str) -> Seen {
             stream.write_all(request.as_bytes())?;
             read_response(reader)
         })();
-        let ms = started.elapsed().as_secs_f64() * 1000.0;
-        match answer {
+        let ms = sent.elapsed().as_secs_f64() * 1000.0;
+        let sent_s = sent.duration_since(started).as_secs_f64();
+        let (status, id) = match answer {
             Ok((status, body)) => {
                 let id = serde_json::from_slice::<serde_json::Value>(&body)
                     .ok()
                     .and_then(|v| v["id"].as_i64());
-                seen.push((lastname, Some(status), ms, id));
+                (Some(status), id)
             }
             Err(_) => {
                 connection = None;
-                seen.push((lastname, None, ms, None));
+                std::thread::sleep(Duration::from_millis(10));
+                (None, None)
             }
-        }
+        };
+        seen.push(Sent {
+            instance,
+            lastname,
+            status,
+            sent_s,
+            ms,
+            id,
+        });
     }
     seen
 }

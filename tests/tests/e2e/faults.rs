@@ -244,36 +244,24 @@ fn the_database_down_is_503_and_writes_resume_by_themselves() {
 }
 
 #[test]
-fn an_instance_killed_mid_burst_loses_nothing_and_the_other_writes_on() {
+fn an_instance_killed_mid_burst_loses_nothing_and_the_other_recovers() {
     let Some((sqld, _)) = own_sqld() else { return };
     let (a, b) = two_processes(&sqld);
 
     let b_addr = b.addr;
-    let mut killed = Duration::ZERO;
-    let started = Instant::now();
     let writes = burst(
         [a.addr, b.addr],
         Duration::from_millis(700),
-        || {
-            a.kill();
-            killed = started.elapsed();
-        },
-        Duration::from_secs(2),
+        || a.kill(),
+        Duration::from_secs(1),
     );
     let survivor: Vec<&Write> = writes.iter().filter(|w| w.instance == 1).collect();
     eprintln!("the survivor's answers: {}", statuses(&survivor));
     all_answered_and_no_500(&survivor);
-    // The survivor goes on writing: a write is one statement, so the dead instance held no
-    // lock between two round trips (README, "Scaling out"); how long it waited is the
-    // benchmark's to say.
-    assert!(
-        survivor
-            .iter()
-            .any(|w| w.sent > killed + Duration::from_secs(1)
-                && w.answer.as_ref().unwrap().status == 201),
-        "the survivor wrote nothing after the kill: {}",
-        statuses(&survivor)
-    );
+    // The survivor writes again by itself. A dead instance that held the server's write lock
+    // (between `BEGIN IMMEDIATE` and `COMMIT`) holds the survivor's writes until sqld takes
+    // it back, 5 s; how long the survivor waited is the benchmark's to say (README, "Scaling
+    // out").
     recovers(b_addr);
     // The killed instance answered what it answered before its end by the same rules.
     let answered: Vec<&Write> = writes.iter().filter(|w| w.answer.is_ok()).collect();
