@@ -135,7 +135,7 @@ pub fn remove(db: &Db, leftovers: &[Leftover]) {
             for n in (0..count).rev() {
                 store.delete(&key(generation, n))?;
             }
-            db.execute(
+            db.write(
                 "DELETE FROM audio_leftovers WHERE generation = ?",
                 &params![generation],
             )?;
@@ -191,7 +191,7 @@ pub fn upload(
     clear(db, cid)?;
     let store = open_store()?;
     let generation = random_hex(16);
-    db.execute(
+    db.write(
         "INSERT INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, NULL)",
         &params![generation, cid],
     )?;

@@ -149,7 +149,7 @@ pub struct NonceUse {
 /// --digest`) pays for that once in [`CLEANUP_WHEN`] requests.
 pub fn record_use(db: &Db, used: &NonceUse, now: u64) -> Result<bool, ApiError> {
     let forgotten_before = i64::try_from(now.saturating_sub(FORGET_AFTER_SECS)).unwrap_or(0);
-    let rows = db.query(
+    let rows = db.write(
         "INSERT INTO digest_nonces (nonce, nc, expires) VALUES (?, ?, ?) \
          ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE excluded.nc > digest_nonces.nc \
          RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM digest_nonces WHERE expires < ? LIMIT ?)) \
@@ -167,7 +167,7 @@ pub fn record_use(db: &Db, used: &NonceUse, now: u64) -> Result<bool, ApiError> 
     };
     if row.int("expired")? >= CLEANUP_WHEN {
         // The request passes whatever happens here: the next one tries again.
-        let _ = db.execute(
+        let _ = db.write(
             "DELETE FROM digest_nonces WHERE nonce IN \
              (SELECT nonce FROM digest_nonces WHERE expires < ? LIMIT ?)",
             &params![forgotten_before, CLEANUP_BATCH],

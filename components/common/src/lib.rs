@@ -17,6 +17,7 @@ pub mod query;
 pub mod range;
 pub mod resource;
 pub mod table;
+pub mod webhook_post;
 
 pub use error::ApiError;
 pub use http::{Reply, Request};

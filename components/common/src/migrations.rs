@@ -24,6 +24,7 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0008_recording_counts.sql"),
     include_str!("../../../migrations/0009_audio_chunk_bytes.sql"),
     include_str!("../../../migrations/0010_writes_in_one_statement.sql"),
+    include_str!("../../../migrations/0011_webhook_history_in_schema.sql"),
 ];
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on

@@ -336,6 +336,64 @@ fn the_client_does_not_wait_for_the_receiver() {
     receiver.release();
 }
 
+/// An event goes to all its subscriptions at once: each gets its delivery while none has
+/// been answered (one after the other, the second would wait for the first's answer).
+#[test]
+fn an_event_goes_to_all_its_subscriptions_at_once() {
+    let receiver = Receiver::start();
+    let s = serve_for(&receiver);
+    let paths = ["/a", "/b", "/c"];
+    let hooks: Vec<i64> = paths
+        .iter()
+        .map(|path| {
+            let r = s.post(
+                "/1.0/webhooks/",
+                &json!({"url": receiver.url(path), "secret": "s3cret"}),
+            );
+            r.expect(201);
+            r.json()["id"].as_i64().unwrap()
+        })
+        .collect();
+    receiver.hold();
+    s.post("/1.0/CallCenter/agents/", &json!({"number": "1"}))
+        .expect(201);
+    let got = receiver.wait_for(3);
+    let mut arrived: Vec<&str> = got.iter().map(|r| r.path.as_str()).collect();
+    arrived.sort_unstable();
+    assert_eq!(arrived, paths, "one delivery to each, none answered yet");
+    receiver.release();
+    for hook in hooks {
+        let deliveries = deliveries_once(&s, hook, |d| attempts_of_newest(d) == 1);
+        assert_eq!(deliveries["total"], 1);
+        assert_eq!(deliveries["items"][0]["attempts"][0]["status"], 200);
+    }
+}
+
+/// A subscription keeps its latest 50 deliveries, with their attempts.
+#[test]
+fn a_subscription_keeps_its_latest_fifty_deliveries() {
+    let receiver = Receiver::start();
+    let s = serve_for(&receiver);
+    let hook = subscribe(&s, &receiver, json!(["agents_created"]));
+    for n in 1..=52 {
+        s.post("/1.0/CallCenter/agents/", &json!({"number": n.to_string()}))
+            .expect(201);
+    }
+    let got = receiver.wait_for(52);
+    let deliveries = deliveries_once(&s, hook, |d| {
+        d["total"] == 50 && d["items"][0]["id"] == got[51].header("x-xivo-delivery").unwrap()
+    });
+    assert_eq!(deliveries["total"], 50);
+    let page = s
+        .get(&format!(
+            "/1.0/webhooks/{hook}/deliveries?_page=3&_pagesize=20"
+        ))
+        .json();
+    let oldest = &page["items"][9];
+    assert_eq!(oldest["id"], got[2].header("x-xivo-delivery").unwrap());
+    assert_eq!(oldest["attempts"].as_array().unwrap().len(), 1);
+}
+
 #[test]
 fn a_failing_receiver_is_retried_and_the_failures_recorded() {
     let receiver = Receiver::start();
