@@ -3,9 +3,10 @@
 //!
 //! A handler calls [`emit`] once its write has committed (never for a write that failed);
 //! [`crate::http::serve`] calls [`deliver_pending`] once the client has its response. Each
-//! matching active subscription then gets a signed `POST` (all of an event's at once,
-//! `webhook_post.rs`), retried twice with a short back-off, every attempt's outcome recorded; the component's instance lives on until the
-//! deliveries are done (Spin keeps it until `handle` returns).
+//! matching active subscription then gets a signed `POST` (all of an event's at once:
+//! `webhook_post.rs`), retried twice with a short back-off, every attempt's outcome recorded;
+//! the component's instance lives on until the deliveries are done (Spin keeps it until
+//! `handle` returns).
 
 use std::cell::RefCell;
 use std::time::Duration;

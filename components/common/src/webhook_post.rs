@@ -42,13 +42,14 @@ impl Outcome {
 /// Send every post at once and wait for their answers, [`TIMEOUT`] at most: their outcomes,
 /// in the order of `posts`. A response body is not read.
 pub fn send_all(posts: &[Post]) -> Vec<Outcome> {
-    let sent: Vec<Sent> = posts.iter().map(Sent::start).collect();
+    let mut sent: Vec<Sent> = posts.iter().map(Sent::start).collect();
     let nanos = u64::try_from(TIMEOUT.as_nanos()).unwrap_or(u64::MAX);
     let deadline = wasi::clocks::monotonic_clock::subscribe_duration(nanos);
     loop {
-        let waiting: Vec<(&Sent, wasi::io::poll::Pollable)> = sent
+        let waiting: Vec<(usize, wasi::io::poll::Pollable)> = sent
             .iter()
-            .filter_map(|s| s.waiting().map(|f| (s, f.subscribe())))
+            .enumerate()
+            .filter_map(|(i, s)| s.waiting().map(|future| (i, future.subscribe())))
             .collect();
         if waiting.is_empty() || deadline.ready() {
             break;
@@ -57,8 +58,8 @@ pub fn send_all(posts: &[Post]) -> Vec<Outcome> {
             waiting.iter().map(|(_, p)| p).collect();
         pollables.push(&deadline);
         wasi::io::poll::poll(&pollables);
-        for (s, _) in &waiting {
-            s.take_answer();
+        for (i, _) in &waiting {
+            sent[*i].take_answer();
         }
     }
     sent.into_iter().map(Sent::outcome).collect()
@@ -71,7 +72,7 @@ struct Sent {
     started: Instant,
     future: Option<wasi_http::FutureIncomingResponse>,
     written: Result<(), String>,
-    answer: std::cell::RefCell<Option<Result<u16, String>>>,
+    answer: Option<Result<u16, String>>,
 }
 
 impl Sent {
@@ -87,19 +88,17 @@ impl Sent {
             started,
             future,
             written,
-            answer: std::cell::RefCell::new(None),
+            answer: None,
         }
     }
 
     /// The future of a post that has no answer yet.
     fn waiting(&self) -> Option<&wasi_http::FutureIncomingResponse> {
-        self.future
-            .as_ref()
-            .filter(|_| self.answer.borrow().is_none())
+        self.future.as_ref().filter(|_| self.answer.is_none())
     }
 
     /// Keep the answer, if it came.
-    fn take_answer(&self) {
+    fn take_answer(&mut self) {
         let Some(got) = self.waiting().and_then(|future| future.get()) else {
             return;
         };
@@ -108,13 +107,13 @@ impl Sent {
             Ok(Err(e)) => Err(format!("{e:?}")),
             Err(()) => Err("the response was taken already".into()),
         };
-        *self.answer.borrow_mut() = Some(answer);
+        self.answer = Some(answer);
     }
 
     fn outcome(self) -> Outcome {
         // The runtime's own reason first: a refused host, for one, closes the body stream
         // while the body is still being written.
-        let answer = match (self.answer.into_inner(), self.written) {
+        let answer = match (self.answer, self.written) {
             (Some(Err(e)), _) | (_, Err(e)) => Err(e),
             (None, Ok(())) => Err(format!("no answer within {} s", TIMEOUT.as_secs())),
             (Some(Ok(status)), Ok(())) => Ok(status),
