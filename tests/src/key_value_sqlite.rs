@@ -9,7 +9,7 @@ use std::sync::{Arc, Mutex, OnceLock};
 use rusqlite::OptionalExtension;
 
 /// Spin's table, in the same words, so that `sqlite_master` holds the same schema.
-const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
+pub const SCHEMA: &str = "CREATE TABLE IF NOT EXISTS spin_key_value (
                            store TEXT NOT NULL,
                            key   TEXT NOT NULL,
                            value BLOB NOT NULL,

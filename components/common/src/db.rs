@@ -1,7 +1,8 @@
 //! The database: Spin's SQLite `default` database, opened once per request, with typed rows,
 //! bound parameters and write transactions.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
+use std::rc::Rc;
 
 pub use spin_sdk::sqlite::Value;
 use spin_sdk::sqlite::{Connection, RowResult};
@@ -10,6 +11,7 @@ use crate::{
     error::{is_busy, is_unreachable, ApiError, Refusal},
     migrations,
     pagination::Pagination,
+    schema_memo,
 };
 
 /// SQLite's busy timeout once a writer holds the lock (its commit waiting for readers), as on
@@ -39,45 +41,98 @@ const LATE_MAX_BACKOFF_US: u64 = 50_000;
 /// interrupts it (see [`interrupted`]).
 const ATTEMPTS: u32 = 3;
 
+thread_local! {
+    /// The request's connection (Spin makes a new instance of the component for every
+    /// request), opened by its first [`Db::open`] and shared by the later ones: the Digest
+    /// check's, the handler's, the change events' after the response. On a libSQL server
+    /// each connection is a client and a server stream of its own, and opening one cost more
+    /// than a statement on it: the events' own connection, to find the subscriptions, took a
+    /// quarter of the writes a second from 64 writers (README, "Scaling out").
+    static CONNECTION: RefCell<Option<Rc<Connection>>> = const { RefCell::new(None) };
+}
+
+/// The request's connection, opened the first time it is asked for.
+fn request_connection() -> Result<Rc<Connection>, ApiError> {
+    CONNECTION.with(|connection| {
+        if let Some(open) = &*connection.borrow() {
+            return Ok(open.clone());
+        }
+        let open = Rc::new(Connection::open_default()?);
+        *connection.borrow_mut() = Some(open.clone());
+        Ok(open)
+    })
+}
+
+/// What a [`Db`] knows of the schema.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Schema {
+    /// Nothing yet.
+    Unknown,
+    /// Remembered current on a libSQL server ([`schema_memo`]), not asked.
+    Remembered,
+    /// Found current, or brought up to date.
+    Checked,
+}
+
 pub struct Db {
-    conn: Connection,
+    conn: Rc<Connection>,
     /// Inside [`Db::transaction`] or [`Db::snapshot`]: an interrupted statement is not run
     /// again alone, the whole transaction is.
     in_transaction: Cell<bool>,
     /// The last failed statement was interrupted by the server.
     was_interrupted: Cell<bool>,
-    /// The schema was found current, or brought up to date, by this `Db`.
-    schema_checked: Cell<bool>,
+    /// What this `Db` knows of the schema.
+    schema: Cell<Schema>,
+    /// Whether the database is a libSQL server, once known ([`Db::on_libsql_server`]).
+    on_server: Cell<Option<bool>>,
     /// A statement of the transaction found the schema behind (see [`schema_behind`]): it is
     /// run again once the schema is up to date.
     found_behind: Cell<bool>,
 }
 
 impl Db {
-    /// Open the `default` database. Nothing is sent yet: on a libSQL server every statement
-    /// is a round trip, so the schema is not checked up front for a read. A read's statements
-    /// meet the schema they need, or fail `no such table` / `no such column` (a fresh
-    /// database, or one an older instance left behind); the schema is then brought up to
-    /// date ([`migrations::ensure`]) and the statement, or its snapshot, run again. A write
-    /// checks first ([`Db::transaction`]), since a migration may add a rule (a trigger, a
-    /// constraint) that no statement of the write would miss. An instance older than the
-    /// schema reads and writes it as long as migrations only add (see `migrations.rs`).
+    /// Open the `default` database (the request's connection, [`CONNECTION`]). Nothing is
+    /// sent yet: on a libSQL server every statement is a round trip, so the schema is not
+    /// checked up front for a read. A read's statements meet the schema they need, or fail
+    /// `no such table` / `no such column` (a fresh database, or one an older instance left
+    /// behind); the schema is then brought up to date ([`migrations::ensure`]) and the
+    /// statement, or its snapshot, run again. A write checks first ([`Db::check_schema`]),
+    /// since a migration may add a rule (a trigger, a constraint) that no statement of the
+    /// write would miss; on a libSQL server, not when the key-value store remembers the
+    /// schema current ([`schema_memo`]). An instance older than the schema reads and writes
+    /// it as long as migrations only add (see `migrations.rs`).
     pub fn open() -> Result<Self, ApiError> {
         Ok(Self {
-            conn: Connection::open_default()?,
+            conn: request_connection()?,
             in_transaction: Cell::new(false),
             was_interrupted: Cell::new(false),
-            schema_checked: Cell::new(false),
+            schema: Cell::new(Schema::Unknown),
+            on_server: Cell::new(None),
             found_behind: Cell::new(false),
         })
     }
 
-    /// Bring the schema up to date, once per `Db`.
+    /// Bring the schema up to date, once per `Db`; on a libSQL server, not when the key-value
+    /// store remembers it current ([`schema_memo`]).
     fn check_schema(&self) -> Result<(), ApiError> {
-        if self.schema_checked.replace(true) {
+        if self.schema.get() != Schema::Unknown {
             return Ok(());
         }
-        migrations::ensure(self)
+        if self.on_libsql_server()? && schema_memo::remembers(migrations::COUNT) {
+            self.schema.set(Schema::Remembered);
+            return Ok(());
+        }
+        self.check_schema_now()
+    }
+
+    /// Bring the schema up to date, asking the database.
+    fn check_schema_now(&self) -> Result<(), ApiError> {
+        self.schema.set(Schema::Checked);
+        migrations::ensure(self)?;
+        if self.on_libsql_server()? {
+            schema_memo::remember(migrations::COUNT);
+        }
+        Ok(())
     }
 
     /// Run one statement and return its rows (Spin runs only the first statement of a string).
@@ -97,12 +152,12 @@ impl Db {
                     }
                     attempt += 1;
                 }
-                Err(e) if !self.schema_checked.get() && schema_behind(&e) => {
+                Err(e) if self.schema.get() != Schema::Checked && schema_behind(&e) => {
                     if self.in_transaction.get() {
                         self.found_behind.set(true);
                         break Err(failed(&e, sql));
                     }
-                    self.check_schema()?;
+                    self.check_schema_now()?;
                 }
                 result => break result.map_err(|e| failed(&e, sql)),
             }
@@ -118,25 +173,64 @@ impl Db {
         self.query(sql, params).map(drop)
     }
 
-    /// Run one statement that writes (its rows: `RETURNING`), whole or not at all, in a
-    /// transaction of its own ([`Db::transaction`]): `BEGIN IMMEDIATE`, the statement,
-    /// `COMMIT`. What must hold across rows is the schema's to keep: constraints, and triggers
-    /// for what follows from a change; the checks before it are reads, outside the lock.
+    /// Run one statement that writes (its rows: `RETURNING`), whole or not at all. What must
+    /// hold across rows is the schema's to keep: constraints, and triggers for what follows
+    /// from a change; the checks before it are reads, outside the lock.
     ///
-    /// On a libSQL server every statement is a round trip, and the write lock is held from
-    /// `BEGIN IMMEDIATE` to `COMMIT`: three round trips, where a write that checked and wrote
-    /// inside its transaction held it for five to nine. An instance that dies among them holds
-    /// every other instance's writes until sqld takes the lock back (5 s, sqld's own bound).
-    /// The statement alone, outside a transaction, would hold the lock for no round trip at
-    /// all, but measured with sqld 0.24.33 and the libSQL client Spin links, autocommit writes
-    /// from 96 writers left the server's write lock held for good within a minute (every later
-    /// write `database is locked`, even from another client, until sqld restarted); an
-    /// explicit transaction's lock the server takes back (README, "Scaling out").
+    /// On a local file it runs in a transaction of its own ([`Db::transaction`]), whose
+    /// `BEGIN IMMEDIATE` polls the lock fairly under many writers. On a libSQL server every
+    /// statement is a round trip, and a transaction holds the server's write lock between its
+    /// round trips: an instance that dies among them holds every other instance's writes until
+    /// sqld takes the lock back, 5 s. So there the statement is sent alone (SQLite's autocommit:
+    /// the server takes and gives back the lock within it, and an instance that dies holds
+    /// nothing), tried again while the server answers busy. This needs sqld started with
+    /// `--checkpoint-interval-s` (README, "Scaling out"): with SQLite's automatic checkpoints,
+    /// sqld 0.24.33 under many autocommit writers kept its write lock for good.
     ///
     /// A statement the schema refuses (a UNIQUE column, a foreign key, a rule a trigger keeps)
     /// is [`ApiError::Refused`], for the caller to say what it means to the client.
     pub fn write(&self, sql: &str, params: &[Value]) -> Result<Rows, ApiError> {
-        self.transaction(|| self.query(sql, params))
+        self.check_schema()?;
+        if !self.on_libsql_server()? {
+            return self.transaction(|| self.query(sql, params));
+        }
+        let behind = Cell::new(false);
+        let alone = || {
+            self.while_busy(sql, || {
+                let result = self.conn.execute(sql, params);
+                behind.set(matches!(&result, Err(e) if schema_behind(e)));
+                result
+            })
+        };
+        let result = match alone() {
+            // The schema was only remembered current, and is not: bring it up to date.
+            Err(_) if behind.get() && self.schema.get() == Schema::Remembered => {
+                self.check_schema_now()?;
+                alone()?
+            }
+            result => result?,
+        };
+        Ok(Rows {
+            columns: result.columns,
+            rows: result.rows,
+        })
+    }
+
+    /// Whether the database is a libSQL server (Spin's `type = "libsql"`): its client refuses
+    /// a per-connection `PRAGMA busy_timeout = ...` before sending anything; a file takes it
+    /// (the timeout every connection Spin opens has already).
+    fn on_libsql_server(&self) -> Result<bool, ApiError> {
+        if let Some(known) = self.on_server.get() {
+            return Ok(known);
+        }
+        let sql = format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}");
+        let on_server = match self.conn.execute(&sql, &[]) {
+            Ok(_) => false,
+            Err(e) if refused_by_libsql_client(&e) => true,
+            Err(e) => return Err(failed(&e, &sql)),
+        };
+        self.on_server.set(Some(on_server));
+        Ok(on_server)
     }
 
     /// Run `work` inside a write transaction (`BEGIN IMMEDIATE`, so two writers queue rather
@@ -233,7 +327,7 @@ impl Db {
             let result = transaction();
             self.in_transaction.set(false);
             if result.is_err() && self.found_behind.get() {
-                self.check_schema()?;
+                self.check_schema_now()?;
                 continue;
             }
             if result.is_ok() || !self.was_interrupted.get() || attempt == ATTEMPTS {
@@ -243,8 +337,8 @@ impl Db {
         }
     }
 
-    /// Take the write lock, or 503 when other writers keep it past the bound (the Spin
-    /// variable `db_lock_timeout_ms`, 5 s unless set; read only when the lock is taken).
+    /// Take the write lock, or 503 when other writers keep it past the bound (see
+    /// [`Db::while_busy`]).
     ///
     /// SQLite's own busy handler backs off to 100 ms sleeps, so under many writers a late one
     /// keeps losing the lock to newcomers (seconds, measured); asking every millisecond instead
@@ -260,7 +354,8 @@ impl Db {
     /// refuses a per-connection `PRAGMA busy_timeout = ...` before sending anything, and the
     /// server itself queues `BEGIN IMMEDIATE` until the writer before has finished (or held
     /// the lock past the server's own bound, when it takes it back and that writer's commit
-    /// fails, 503). So one `BEGIN IMMEDIATE` is sent, and a local file pays nothing for it.
+    /// fails, 503). So one `BEGIN IMMEDIATE` is sent. (There only migrations write in a
+    /// transaction: see [`Db::write`].)
     ///
     /// Foreign keys (cascades, `SET NULL`) are per connection: a file's are turned on here,
     /// before `BEGIN` (the pragma does nothing inside a transaction). A libSQL server turns
@@ -268,28 +363,38 @@ impl Db {
     /// stream), and there the pragma would be a round trip on a stream of its own, which the
     /// transaction's statements would not share.
     fn begin_immediate(&self) -> Result<(), ApiError> {
-        match self.conn.execute("PRAGMA busy_timeout = 0", &[]) {
-            Ok(_) => {}
-            Err(e) if refused_by_libsql_client(&e) => {
-                return self.execute("BEGIN IMMEDIATE", &[]);
-            }
-            Err(e) => return Err(failed(&e, "PRAGMA busy_timeout = 0")),
+        if self.on_libsql_server()? {
+            return self.execute("BEGIN IMMEDIATE", &[]);
         }
+        self.execute("PRAGMA busy_timeout = 0", &[])?;
         self.execute("PRAGMA foreign_keys = ON", &[])?;
-        let begun = self.try_begin();
+        let begun = self
+            .while_busy("BEGIN IMMEDIATE", || {
+                self.conn.execute("BEGIN IMMEDIATE", &[])
+            })
+            .map(drop);
         // Whatever happened, the connection leaves with its usual timeout.
         self.execute(&format!("PRAGMA busy_timeout = {BUSY_TIMEOUT_MS}"), &[])?;
         begun
     }
 
-    fn try_begin(&self) -> Result<(), ApiError> {
+    /// Run `statement` (`sql`) until the database is not busy, waiting between tries as
+    /// [`backoff`] says, or 503 when it stays busy past the bound (the Spin variable
+    /// `db_lock_timeout_ms`, 5 s unless set; read only when first busy). Busy includes a
+    /// libSQL server's interruption ([`is_busy`]): a statement that failed either way did
+    /// nothing, and may be run again.
+    fn while_busy<T>(
+        &self,
+        sql: &str,
+        mut statement: impl FnMut() -> Result<T, spin_sdk::sqlite::Error>,
+    ) -> Result<T, ApiError> {
         let mut waited: Option<(std::time::Instant, std::time::Duration)> = None;
         let mut tries = 0u32;
         loop {
-            let e = match self.conn.execute("BEGIN IMMEDIATE", &[]) {
-                Ok(_) => return Ok(()),
+            let e = match statement() {
+                Ok(value) => return Ok(value),
                 Err(e) if is_busy(&e) => e,
-                Err(e) => return Err(failed(&e, "BEGIN IMMEDIATE")),
+                Err(e) => return Err(failed(&e, sql)),
             };
             let (started, bound) =
                 *waited.get_or_insert_with(|| (std::time::Instant::now(), lock_timeout()));
@@ -298,8 +403,7 @@ impl Db {
                 .filter(|d| !d.is_zero())
             else {
                 return Err(ApiError::service_unavailable(format!(
-                    "sqlite: {e:?} in `BEGIN IMMEDIATE`: the write lock was not had in {} ms \
-                     ({tries} tries)",
+                    "sqlite: {e:?} in `{sql}`: the database was busy for {} ms ({tries} tries)",
                     bound.as_millis()
                 )));
             };

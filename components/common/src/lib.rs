@@ -16,6 +16,7 @@ pub mod pagination;
 pub mod query;
 pub mod range;
 pub mod resource;
+mod schema_memo;
 pub mod table;
 pub mod webhook_post;
 

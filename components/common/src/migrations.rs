@@ -27,6 +27,9 @@ const MIGRATIONS: &[&str] = &[
     include_str!("../../../migrations/0011_webhook_history_in_schema.sql"),
 ];
 
+/// How many migrations there are: the `user_version` of a current schema.
+pub const COUNT: usize = MIGRATIONS.len();
+
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on
 /// the write lock, and the second finds the work done.
 pub fn ensure(db: &Db) -> Result<(), ApiError> {

@@ -578,6 +578,8 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
         return Ok(());
     };
     let manifest = root.join("spin.toml");
+    let floor_manifest = root.join("tests").join("floor").join("spin.toml");
+    Manifest::load(&floor_manifest)?.build()?;
     let spin = spin_cli(root, report)?;
     let scale = Scale::FULL.with_recordings(10_000);
     writeln!(
@@ -595,6 +597,7 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
          |---|---|---:|---|---:|---:|---:|---:|---:|---:|---:|"
     )?;
     let mut writers = Vec::new();
+    let mut floors = Vec::new();
     for (name, runtime) in runtimes_with(spin.as_deref()) {
         let tag = if matches!(runtime, Runtime::Spin(_)) {
             "spin"
@@ -610,7 +613,7 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
         let (_, host) = Host::start(runtime, &manifest, &file, false)?;
         for e in &endpoints {
             let row = run_endpoint(&host, dir, e)?;
-            scale_out_row(report, name, "file", 1, e, &row)?;
+            scale_out_row(report, name, "file", 1, &format!("`{}`", e.label), &row)?;
         }
         drop(host);
 
@@ -624,9 +627,31 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
         let (_, a) = Host::start_on(runtime, &manifest, &database, &a_store, &a_base, &[])?;
         seed::seed(&server.data_file(), scale)?;
         let endpoints = scale_out_endpoints(&server.data_file())?;
+        // The floor component reading one user from the same server, under the same runtime.
+        let floor_base = sqld_dir.join("floor");
+        let floor_store = KeyValueStore::File(key_value_file(&floor_base));
+        let (_, floor) = Host::start_on(
+            runtime,
+            &floor_manifest,
+            &database,
+            &floor_store,
+            &floor_base,
+            &[],
+        )?;
+        let by_id = endpoints
+            .iter()
+            .find(|e| e.method == "GET")
+            .context("no GET endpoint")?;
+        let floor_row = run_endpoint(&floor, dir, by_id)?;
+        drop(floor);
+        let label = format!("floor component: `{}`", by_id.label);
+        scale_out_row(report, name, "sqld", 1, &label, &floor_row)?;
         for e in &endpoints {
             let row = run_endpoint(&a, dir, e)?;
-            scale_out_row(report, name, "sqld", 1, e, &row)?;
+            scale_out_row(report, name, "sqld", 1, &format!("`{}`", e.label), &row)?;
+            if std::ptr::eq(e, by_id) {
+                floors.push((name, row.0.p50_ms / floor_row.0.p50_ms));
+            }
         }
         let b_base = sqld_dir.join("b");
         let b_store = KeyValueStore::File(key_value_file(&b_base));
@@ -653,7 +678,7 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
             };
             both(1, 1, "warmup")?;
             let row = (both(1, SECONDS, "c1")?, both(8, SECONDS, "c16")?);
-            scale_out_row(report, name, "sqld", 2, e, &row)?;
+            scale_out_row(report, name, "sqld", 2, &format!("`{}`", e.label), &row)?;
         }
         let nanos = std::time::SystemTime::now()
             .duration_since(std::time::UNIX_EPOCH)?
@@ -672,6 +697,15 @@ fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
         )?;
         writers.push((name, one, two));
     }
+    let ratios: Vec<String> = floors
+        .iter()
+        .map(|(name, ratio)| format!("{name} {ratio:.2}×"))
+        .collect();
+    writeln!(
+        report,
+        "\n`GET /1.0/users/<id>` on sqld, one instance, ÷ the floor component (p50, 1 conn): {}.",
+        ratios.join(", ")
+    )?;
     writeln!(
         report,
         "\n{} writers posting users for {} s (as in \"Overload\"), over the sqld above: one \
@@ -701,13 +735,12 @@ fn scale_out_row(
     runtime: &str,
     database: &str,
     instances: u32,
-    e: &Endpoint,
+    label: &str,
     (one, sixteen): &(load::Measured, load::Measured),
 ) -> Result<()> {
     writeln!(
         report,
-        "| {runtime} | {database} | {instances} | `{}` | {} | {} |",
-        e.label,
+        "| {runtime} | {database} | {instances} | {label} | {} | {} |",
         load::cells(one, sixteen),
         one.errors + sixteen.errors
     )?;

@@ -4,7 +4,7 @@ use std::net::IpAddr;
 
 use crate::client::{send, Response};
 use crate::paths::workspace;
-use crate::support::{remote_client_ip, Config, Server};
+use crate::support::{remote_client_ip, unix_now, Config, Server};
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use serde_json::json;
@@ -98,13 +98,6 @@ fn used_nonces(s: &Server) -> i64 {
     s.sql()
         .query_row("SELECT COUNT(*) FROM digest_nonces", [], |r| r.get(0))
         .unwrap()
-}
-
-fn unix_now() -> u64 {
-    std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .unwrap()
-        .as_secs()
 }
 
 /// Whether a 401's challenges say `stale=true` (both, or neither).

@@ -3,7 +3,8 @@
 //! the runtime config SpinKube's operator renders from `deploy/spinkube` (`spinkube.rs`). The
 //! race rules hold across instances, concurrent writers lose nothing, a fresh server is
 //! migrated once, and audio uploaded at one instance is served, replaced and deleted at the
-//! other.
+//! other. And one instance's memo of the server's schema (in the key-value store) saves its
+//! writes a round trip without trusting a schema that is behind.
 //!
 //! These run whenever a sqld (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`) and a
 //! redis-server (`REDIS_SERVER`, `redis-server` on the `PATH`) are found, whatever
@@ -21,8 +22,8 @@ use crate::campaigns::queue;
 use crate::client::{send, Response};
 use crate::paths::workspace;
 use crate::spinkube::rendered_runtime_config;
-use crate::stores::{fresh_redis, fresh_sqld, redis_binary, sqld_binary};
-use crate::support::Server;
+use crate::stores::{fresh_key_value, fresh_redis, fresh_sqld, redis_binary, sqld_binary};
+use crate::support::{unix_now, Server};
 
 /// Two instances over one fresh sqld and one fresh Redis, or `None` (and why, on stderr)
 /// without them.
@@ -243,4 +244,82 @@ fn audio_uploaded_at_one_instance_is_served_by_the_other() {
     b.delete(&path).expect(200);
     a.get(&path).expect_empty(404);
     assert!(a.key_value.keys("audio/").is_empty());
+}
+
+/// One instance over a fresh sqld and a key-value store of its own, with `memo` as the schema
+/// memo (`components/common/src/schema_memo.rs`) before it starts; `None` without sqld.
+fn remembering(memo: Option<String>) -> Option<Server> {
+    if sqld_binary().is_none() {
+        eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
+        return None;
+    }
+    let db = fresh_sqld();
+    let key_value = fresh_key_value();
+    if let Some(memo) = memo {
+        key_value.set(SCHEMA_MEMO, memo.as_bytes());
+    }
+    Some(Server::start_with(|c| {
+        c.with_database(&db).with_key_value(&key_value)
+    }))
+}
+
+const SCHEMA_MEMO: &str = "schema/user_version";
+
+fn migrations() -> usize {
+    std::fs::read_dir(workspace().join("migrations"))
+        .unwrap()
+        .count()
+}
+
+fn user_version(s: &Server) -> usize {
+    s.sql()
+        .query_row("PRAGMA user_version", [], |r| r.get(0))
+        .unwrap()
+}
+
+/// A write on a server remembers the schema current in the key-value store, so that the next
+/// writes skip `PRAGMA user_version` (a round trip each) for a minute.
+#[test]
+fn a_write_on_a_server_remembers_the_schema_current() {
+    let Some(s) = remembering(None) else { return };
+    s.post("/1.0/users/", &json!({"firstname": "Ada"}))
+        .expect(201);
+    let memo = s.key_value.get(SCHEMA_MEMO).expect("the schema remembered");
+    let memo = String::from_utf8(memo).unwrap();
+    let (version, at) = memo.split_once(' ').unwrap();
+    assert_eq!(version.parse::<usize>().unwrap(), migrations(), "{memo}");
+    assert!(unix_now().abs_diff(at.parse().unwrap()) < 60, "{memo}");
+}
+
+/// A memo that says current over a database that is not (a fresh one, or an older backup
+/// restored): the first statement that misses a table brings the schema up to date, and the
+/// write lands.
+#[test]
+fn a_schema_remembered_current_but_behind_is_brought_up_to_date() {
+    let memo = format!("{} {}", migrations(), unix_now());
+    let Some(s) = remembering(Some(memo)) else {
+        return;
+    };
+    assert_eq!(user_version(&s), 0, "nothing migrated yet");
+    let created = s.post("/1.0/users/", &json!({"firstname": "Ada"}));
+    created.expect(201);
+    assert_eq!(user_version(&s), migrations());
+    let id = created.json()["id"].as_i64().unwrap();
+    assert_eq!(
+        s.get(&format!("/1.0/users/{id}")).json()["firstname"],
+        "Ada"
+    );
+}
+
+/// A memo older than a minute is not trusted: the write asks the server, and remembers anew.
+#[test]
+fn a_stale_memo_is_checked_again() {
+    let stale = format!("{} {}", migrations(), unix_now() - 120);
+    let Some(s) = remembering(Some(stale.clone())) else {
+        return;
+    };
+    s.post("/1.0/users/", &json!({"firstname": "Ada"}))
+        .expect(201);
+    let memo = String::from_utf8(s.key_value.get(SCHEMA_MEMO).unwrap()).unwrap();
+    assert_ne!(memo, stale, "remembered anew");
 }

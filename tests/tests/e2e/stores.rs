@@ -205,6 +205,55 @@ impl AppKeyValue {
 }
 
 impl AppKeyValue {
+    /// The value of `key` in the store, if any.
+    pub fn get(&self, key: &str) -> Option<Vec<u8>> {
+        match &self.store {
+            KeyValueStore::File(path) => rusqlite::Connection::open(path)
+                .ok()?
+                .query_row(
+                    "SELECT value FROM spin_key_value WHERE store = 'default' AND key = ?",
+                    [key],
+                    |r| r.get(0),
+                )
+                .ok(),
+            KeyValueStore::Redis { url } => {
+                let mut redis = redis::Client::open(url.as_str())
+                    .and_then(|c| c.get_connection())
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+                redis::cmd("GET").arg(key).query(&mut redis).unwrap()
+            }
+        }
+    }
+
+    /// Set `key` to `value`, as the app would.
+    pub fn set(&self, key: &str, value: &[u8]) {
+        match &self.store {
+            KeyValueStore::File(path) => {
+                let conn = rusqlite::Connection::open(path).unwrap();
+                conn.execute_batch(testhost::key_value_sqlite::SCHEMA)
+                    .unwrap();
+                conn.execute(
+                    "INSERT INTO spin_key_value (store, key, value) VALUES ('default', ?, ?) \
+                     ON CONFLICT (store, key) DO UPDATE SET value = excluded.value",
+                    rusqlite::params![key, value],
+                )
+                .unwrap();
+            }
+            KeyValueStore::Redis { url } => {
+                let mut redis = redis::Client::open(url.as_str())
+                    .and_then(|c| c.get_connection())
+                    .unwrap_or_else(|e| panic!("{url}: {e}"));
+                let () = redis::cmd("SET")
+                    .arg(key)
+                    .arg(value)
+                    .query(&mut redis)
+                    .unwrap();
+            }
+        }
+    }
+}
+
+impl AppKeyValue {
     /// This file, as it is.
     pub fn file(path: &Path) -> Self {
         AppKeyValue {

@@ -423,3 +423,11 @@ impl Drop for Server {
         }
     }
 }
+
+/// Now, in seconds since the Unix epoch.
+pub fn unix_now() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}

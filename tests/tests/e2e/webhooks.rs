@@ -246,8 +246,12 @@ fn events_arrive_signed_after_each_committed_write() {
         .json()["id"]
         .as_i64()
         .unwrap();
+    // Each request's deliveries are sent after its answer, by whichever instance served it,
+    // so events of different requests may overtake each other: wait for each in turn.
+    receiver.wait_for(1);
     s.put(&format!("/1.0/users/{user}"), &json!({"lastname": "Dylan"}))
         .expect(200);
+    receiver.wait_for(2);
     s.delete(&format!("/1.0/users/{user}")).expect(200);
 
     let got = receiver.wait_for(3);
