@@ -87,14 +87,11 @@ fn a_fresh_server_is_migrated_once_by_racing_instances() {
         ("GET", paths[i % paths.len()].to_string(), None)
     });
     assert!(r.iter().all(|r| r.status == 200), "{:?}", statuses(&r));
-    let migrations = std::fs::read_dir(workspace().join("migrations"))
-        .unwrap()
-        .count() as i64;
-    let version: i64 = both[0]
-        .sql()
-        .query_row("PRAGMA user_version", [], |r| r.get(0))
-        .unwrap();
-    assert_eq!(version, migrations, "every migration applied, once");
+    assert_eq!(
+        user_version(&both[0]),
+        migrations(),
+        "every migration applied, once"
+    );
     // A migration applied twice would have failed (its CREATE TABLE on a table that exists)
     // and answered 500 above; both instances now write to the one schema.
     both[0]
