@@ -1,44 +1,40 @@
 //! The application as Spin runs it: every component of `spin.toml` compiled and
-//! pre-instantiated once, a fresh store per request, Spin's routing and request headers.
+//! pre-instantiated once ([`crate::engine`]), a fresh store per request, whose data is here
+//! ([`State`]); Spin's routing and request headers are the server's (`server.rs`).
 
-use std::collections::hash_map::DefaultHasher;
-use std::hash::{Hash, Hasher};
 use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{bail, Context, Result};
-use http::{HeaderValue, Uri};
-use http_body_util::BodyExt;
-use hyper::body::Incoming;
-use hyper_util::rt::{TokioExecutor, TokioIo};
-use wasmtime::component::{Component, Linker, ResourceTable};
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig, Store};
+use wasmtime::component::{Linker, ResourceTable};
+use wasmtime::Engine;
 use wasmtime_wasi::cli::OutputFile;
 use wasmtime_wasi::{WasiCtx, WasiCtxView, WasiView};
-use wasmtime_wasi_http::p2::bindings::http::types::Scheme;
 use wasmtime_wasi_http::p2::bindings::ProxyPre;
-use wasmtime_wasi_http::p2::body::HyperOutgoingBody;
 use wasmtime_wasi_http::{WasiHttpCtx, WasiHttpCtxView, WasiHttpView};
 
+use crate::engine::{compile, engine_config};
 use crate::key_value::{KeyValue, KeyValueStores};
+use crate::key_value_host::KeyValueState;
 use crate::outbound::OutboundHttp;
 use crate::runtime_config::{Database, KeyValueStore, RuntimeConfig};
 
 use crate::manifest::{Application, Manifest};
 use crate::routes::Router;
-use crate::spin::{self, ComponentVariables, Connections, Pool, Sqlite, StatementLog, Variables};
+use crate::spin;
+use crate::sqlite::{Connections, Pool, Sqlite, SqliteState, StatementLog};
+use crate::variables::{ComponentVariables, Variables};
 
-/// A request's store data.
+/// A request's store data: WASI's and wasi:http's, and each Spin interface's own state.
 pub struct State {
-    pub(crate) table: ResourceTable,
+    table: ResourceTable,
     wasi: WasiCtx,
     http: WasiHttpCtx,
-    pub(crate) sqlite: Sqlite,
-    pub(crate) variables: ComponentVariables,
-    pub(crate) key_value: KeyValue,
+    sqlite: SqliteState,
+    variables: ComponentVariables,
+    key_value: KeyValueState,
     outbound: OutboundHttp,
-    pub(crate) open_connections: usize,
 }
 
 impl WasiView for State {
@@ -60,9 +56,9 @@ impl WasiHttpView for State {
     }
 }
 
-struct Loaded {
+pub(crate) struct Loaded {
     id: String,
-    pre: ProxyPre<State>,
+    pub(crate) pre: ProxyPre<State>,
     databases: Arc<[String]>,
     key_value_stores: Arc<[String]>,
     allowed_outbound_hosts: Arc<[String]>,
@@ -73,14 +69,14 @@ struct Loaded {
 /// serve the same components over several databases, variables and client addresses.
 #[derive(Clone)]
 pub struct App {
-    engine: Engine,
-    application: Arc<Application>,
-    components: Arc<Vec<Loaded>>,
-    router: Arc<Router>,
+    pub(crate) engine: Engine,
+    pub(crate) application: Arc<Application>,
+    pub(crate) components: Arc<Vec<Loaded>>,
+    pub(crate) router: Arc<Router>,
     database: Arc<Database>,
     key_value: KeyValueStores,
     variables: Variables,
-    client_addr: Option<SocketAddr>,
+    pub(crate) client_addr: Option<SocketAddr>,
     statement_log: Option<StatementLog>,
     pool: Option<Arc<Pool>>,
     log_dir: Option<Arc<PathBuf>>,
@@ -96,7 +92,12 @@ impl App {
         let mut linker = Linker::<State>::new(&engine);
         wasmtime_wasi::p2::add_to_linker_async(&mut linker)?;
         wasmtime_wasi_http::p2::add_only_http_to_linker_async(&mut linker)?;
-        spin::add_to_linker(&mut linker)?;
+        spin::add_to_linker::<State, _, _, _>(
+            &mut linker,
+            |s| &mut s.sqlite,
+            |s| &mut s.key_value,
+            |s| &mut s.variables,
+        )?;
 
         let cache = manifest.dir.join("target").join("testhost-cache");
         let mut components = Vec::new();
@@ -178,7 +179,7 @@ impl App {
     }
 
     /// Serve over this SQLite file (shared by all components; created on first use, its
-    /// directory when serving starts, [`serve`]). Like Spin, the host leaves its journal mode
+    /// directory when serving starts, `serve`). Like Spin, the host leaves its journal mode
     /// alone: SQLite's rollback journal on a new file.
     pub fn with_database(mut self, path: &Path) -> Self {
         self.database = Arc::new(Database::File(path.to_path_buf()));
@@ -261,7 +262,6 @@ impl App {
         self
     }
 
-    /// Record every SQL statement the components run into `log`.
     /// Write each component's output to `<dir>/<component>_stdout.txt` and `_stderr.txt`,
     /// appending, as `spin up --log-dir` does, instead of to this process's own.
     pub fn with_log_dir(mut self, dir: &Path) -> Result<Self> {
@@ -270,6 +270,7 @@ impl App {
         Ok(self)
     }
 
+    /// Record every SQL statement the components run into `log`.
     pub fn with_statement_log(mut self, log: StatementLog) -> Self {
         self.statement_log = Some(log);
         self
@@ -300,229 +301,31 @@ impl App {
         &self.database
     }
 
-    /// Handle one request as Spin would: Spin's own routes first ([`crate::well_known`]),
-    /// then route it (404, empty, when nothing matches), add Spin's headers after the
-    /// client's, and run the component in a fresh store.
-    pub async fn handle(
-        &self,
-        mut req: hyper::Request<Incoming>,
-        peer: SocketAddr,
-    ) -> Result<hyper::Response<HyperOutgoingBody>> {
-        if let Some(response) = crate::well_known::answer(req.uri().path(), &self.application) {
-            return Ok(response);
-        }
-        let Some(route) = self.router.route(req.uri().path()) else {
-            return Ok(empty(404));
-        };
-        let component = &self.components[route.component];
-
-        // Spin gives the guest an absolute URI: scheme of the listener, authority from Host.
-        let host = match req
-            .headers()
-            .get(http::header::HOST)
-            .map(HeaderValue::to_str)
-        {
-            None => "localhost".to_string(),
-            Some(Ok(h)) => h.to_string(),
-            Some(Err(_)) => return Ok(empty(400)),
-        };
-        let path_and_query = req
-            .uri()
-            .path_and_query()
-            .map_or("/", |p| p.as_str())
-            .to_string();
-        match Uri::builder()
-            .scheme("http")
-            .authority(host.as_str())
-            .path_and_query(path_and_query.as_str())
-            .build()
-        {
-            Ok(uri) => *req.uri_mut() = uri,
-            Err(_) => return Ok(empty(400)),
-        }
-        let client = self.client_addr.unwrap_or(peer);
-        let spin_headers = [
-            ("spin-path-info", route.path_info),
-            ("spin-full-url", format!("http://{host}{path_and_query}")),
-            ("spin-matched-route", route.based_route),
-            ("spin-base-path", "/".to_string()),
-            ("spin-raw-component-route", route.raw_route),
-            ("spin-component-route", route.component_route),
-            ("spin-client-addr", client.to_string()),
-        ];
-        for (name, value) in spin_headers {
-            req.headers_mut()
-                .append(name, HeaderValue::from_str(&value)?);
-        }
-
-        let state = State {
+    /// A request's store data, for the component it is routed to.
+    pub(crate) fn state(&self, component: &Loaded) -> Result<State> {
+        Ok(State {
             table: ResourceTable::new(),
             wasi: self.wasi(&component.id)?,
             http: WasiHttpCtx::new(),
-            sqlite: Sqlite {
+            sqlite: SqliteState::new(Sqlite {
                 default: self.database.clone(),
                 allowed: component.databases.clone(),
                 log: self.statement_log.clone(),
                 pool: self.pool.clone(),
-            },
+            }),
             variables: ComponentVariables {
                 component: component.id.clone(),
                 templates: component.templates.clone(),
                 app: self.variables.clone(),
             },
-            key_value: KeyValue {
+            key_value: KeyValueState::new(KeyValue {
                 stores: self.key_value.clone(),
                 allowed: component.key_value_stores.clone(),
-            },
+            }),
             outbound: OutboundHttp::new(
                 component.allowed_outbound_hosts.clone(),
                 self.variables.clone(),
             ),
-            open_connections: 0,
-        };
-        let mut store = Store::new(&self.engine, state);
-        // No deadline, as Spin's stores start ("practically forever").
-        store.set_epoch_deadline(u64::MAX / 2);
-        let (sender, receiver) = tokio::sync::oneshot::channel();
-        let incoming = store
-            .data_mut()
-            .http()
-            .new_incoming_request(Scheme::Http, req)?;
-        let out = store.data_mut().http().new_response_outparam(sender)?;
-        let pre = component.pre.clone();
-        let task = tokio::task::spawn(async move {
-            let proxy = pre.instantiate_async(&mut store).await?;
-            proxy
-                .wasi_http_incoming_handler()
-                .call_handle(&mut store, incoming, out)
-                .await
-        });
-        match receiver.await {
-            Ok(Ok(response)) => Ok(response),
-            Ok(Err(e)) => {
-                eprintln!("Error processing request: {e:?}");
-                Ok(empty(500))
-            }
-            Err(_) => {
-                let e = match task.await {
-                    Ok(Ok(())) => anyhow::anyhow!("guest never invoked `response-outparam::set`"),
-                    Ok(Err(e)) => e.into(),
-                    Err(e) => e.into(),
-                };
-                eprintln!("Error processing request: {e:?}");
-                Ok(empty(500))
-            }
-        }
+        })
     }
-}
-
-/// Spin's engine settings (spin-core's `Config::default`): the pooling instance allocator with
-/// Spin's default limits, which keeps per-request instantiation cheap; the component-model
-/// async ABI; and epoch interruption, whose checks Spin's compiled code carries (Spin ticks
-/// the epoch for its request deadlines; with none set, nothing here ticks it).
-fn engine_config() -> Config {
-    const MB: usize = 1 << 20;
-    let mut pooling = PoolingAllocationConfig::default();
-    pooling
-        .total_component_instances(1_000)
-        .max_component_instance_size(10 * MB)
-        .max_core_instance_size(10 * MB)
-        .max_core_instances_per_component(200)
-        .max_tables_per_component(20)
-        .table_elements(30_000)
-        .max_memories_per_component(32)
-        .total_memories(1_000)
-        .total_tables(2_000)
-        .max_memory_size(4 << 30)
-        .linear_memory_keep_resident(2 * MB)
-        .table_keep_resident(MB / 2);
-    let mut config = Config::new();
-    config.wasm_component_model(true);
-    config.wasm_component_model_async(true);
-    config.epoch_interruption(true);
-    config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling));
-    config
-}
-
-/// Serve `app` on `listener` until the task is dropped, on the socket as Spin's HTTP trigger
-/// does (`crates/trigger-http`, `server.rs`): HTTP/1.1 with keep-alive or HTTP/2 (hyper-util's
-/// `auto` builder), one task per connection, and no `TCP_NODELAY`, so that a response written
-/// in several pieces waits on Nagle's algorithm here exactly as it does under `spin up`.
-pub async fn serve(app: App, listener: tokio::net::TcpListener) -> Result<()> {
-    // The database file's directory, as Spin makes its state directory (`.spin`) when it
-    // starts.
-    if let Database::File(path) = app.database() {
-        if let Some(dir) = path.parent().filter(|d| !d.as_os_str().is_empty()) {
-            std::fs::create_dir_all(dir)
-                .with_context(|| format!("cannot create {}", dir.display()))?;
-        }
-    }
-    loop {
-        let (stream, peer) = listener.accept().await?;
-        let app = app.clone();
-        tokio::task::spawn(async move {
-            let service = hyper::service::service_fn(move |req| {
-                let app = app.clone();
-                async move { app.handle(req, peer).await }
-            });
-            // A client that goes away mid-request is not the server's error.
-            let _ = hyper_util::server::conn::auto::Builder::new(TokioExecutor::new())
-                .serve_connection(TokioIo::new(stream), service)
-                .await;
-        });
-    }
-}
-
-fn empty(status: u16) -> hyper::Response<HyperOutgoingBody> {
-    let body = http_body_util::Empty::new()
-        .map_err(|never| match never {})
-        .boxed_unsync();
-    let mut response = hyper::Response::new(body);
-    *response.status_mut() = hyper::StatusCode::from_u16(status).expect("a valid status");
-    response
-}
-
-/// Compile a component, turning a wasip1 module into a component first the way Spin does
-/// (wit-component with the reactor adapter). The compiled code is cached, keyed by the
-/// source's bytes and the engine's settings, so a restart does not recompile.
-fn compile(engine: &Engine, source: &Path, cache: &Path) -> Result<Component> {
-    let bytes = std::fs::read(source).with_context(|| {
-        format!(
-            "failed to read component source from disk at path {}",
-            source.display()
-        )
-    })?;
-    let mut hasher = DefaultHasher::new();
-    bytes.hash(&mut hasher);
-    engine.precompile_compatibility_hash().hash(&mut hasher);
-    let cached = cache.join(format!("{:016x}.cwasm", hasher.finish()));
-    if cached.exists() {
-        // SAFETY: the file was written by `Component::serialize` below, for this engine.
-        if let Ok(component) = unsafe { Component::deserialize_file(engine, &cached) } {
-            return Ok(component);
-        }
-    }
-    let bytes = if wasmparser::Parser::is_core_wasm(&bytes) {
-        wit_component::ComponentEncoder::default()
-            .validate(true)
-            .module(&bytes)?
-            .adapter(
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_ADAPTER_NAME,
-                wasi_preview1_component_adapter_provider::WASI_SNAPSHOT_PREVIEW1_REACTOR_ADAPTER,
-            )?
-            .encode()
-            .with_context(|| format!("cannot turn {} into a component", source.display()))?
-    } else {
-        bytes
-    };
-    let component = Component::new(engine, &bytes)
-        .map_err(anyhow::Error::from)
-        .with_context(|| format!("cannot compile {}", source.display()))?;
-    if std::fs::create_dir_all(cache).is_ok() {
-        let tmp = cached.with_extension(format!("tmp{}", std::process::id()));
-        if std::fs::write(&tmp, component.serialize()?).is_ok() {
-            let _ = std::fs::rename(&tmp, &cached);
-        }
-    }
-    Ok(component)
 }

@@ -11,7 +11,7 @@ use crate::key_value_redis::{RedisStore, RedisStores};
 use crate::key_value_sqlite::{SqliteStore, SqliteStores};
 use crate::runtime_config::KeyValueStore;
 
-/// An application's key-value stores by label. An [`crate::App`]'s always include `default`.
+/// An application's key-value stores by label. An `App`'s always include `default`.
 #[derive(Clone, Default)]
 pub struct KeyValueStores(Arc<BTreeMap<String, Arc<Backend>>>);
 

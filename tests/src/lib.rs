@@ -8,7 +8,9 @@ use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 pub mod app;
+pub mod engine;
 pub mod key_value;
+pub mod key_value_host;
 pub mod key_value_redis;
 pub mod key_value_sqlite;
 pub mod libsql;
@@ -19,13 +21,17 @@ pub mod redis_server;
 pub mod registry;
 pub mod routes;
 pub mod runtime_config;
+pub mod server;
 pub mod spin;
 pub mod spin_up;
 pub mod sqld;
+pub mod sqlite;
+pub mod variables;
 pub mod well_known;
 
-pub use app::{serve, App};
+pub use app::App;
 pub use manifest::Manifest;
+pub use server::serve;
 
 /// A tool the tests and the benchmark run, found as the variable `variable` names it (a path,
 /// absolute or relative to the workspace, or a name on the `PATH`), else `name` on the `PATH`,

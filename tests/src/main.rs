@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use anyhow::{bail, Context, Result};
 use testhost::runtime_config::RuntimeConfig;
-use testhost::spin::Connections;
+use testhost::sqlite::Connections;
 use testhost::{App, Manifest};
 
 const USAGE: &str = "usage:

@@ -14,7 +14,7 @@
 //!   `HttpRequestDenied`, and the host says so on its own stderr.
 //!
 //! The component keeps running after its response (the handler task is not cancelled when the
-//! response is sent; see `app.rs`), so it can deliver webhooks then, as under Spin.
+//! response is sent; see `server.rs`), so it can deliver webhooks then, as under Spin.
 
 use std::future::Future;
 use std::net::IpAddr;
@@ -24,7 +24,7 @@ use anyhow::{bail, Result};
 use http_body_util::BodyExt;
 use wasmtime_wasi_http::{Error, RequestOptions, WasiBody, WasiHttpHooks};
 
-use crate::spin::Variables;
+use crate::variables::Variables;
 
 /// The destinations one component may reach, for one request. Its templates are resolved at
 /// the first request it sends, as Spin resolves them (lazily, once per instance).

@@ -3,7 +3,7 @@
 //! serves its own: it says what the API does, not what it holds.
 
 use common::{
-    http::{action, Action, Admission, Request},
+    http::{action, Action, Request, Service},
     negotiation, ApiError, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
@@ -12,15 +12,19 @@ use spin_sdk::http_component;
 /// The document, as written in the repository.
 const DOCUMENT: &str = include_str!("../../../api/api.yml");
 
-/// YAML (RFC 9512), to any client, authenticated or not.
-const PUBLIC_YAML: Admission = Admission {
+/// YAML (RFC 9512), to any client, authenticated or not; nothing changes, so nothing is told
+/// to the webhooks.
+const SERVICE: Service = Service {
+    component: "api",
     offers: negotiation::YAML,
-    authenticate: false,
+    admit: None,
+    router: route,
+    after_response: None,
 };
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve_with("api", &PUBLIC_YAML, req, out, route).await
+    common::http::serve(&SERVICE, req, out).await
 }
 
 /// Like every path of the API, the document's answers with a trailing `/` too.

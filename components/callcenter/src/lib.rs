@@ -6,7 +6,7 @@ mod queue;
 
 use common::{
     db::Db,
-    http::{Action, Request},
+    http::{Action, Request, Service},
     pagination::Pagination,
     resource,
     table::Table,
@@ -15,9 +15,18 @@ use common::{
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
 use spin_sdk::http_component;
 
+/// How this component serves: JSON, behind the API's admission, its changes told to the webhooks after each response.
+const SERVICE: Service = Service {
+    component: "callcenter",
+    offers: common::negotiation::JSON,
+    admit: Some(common::auth::admit),
+    router: route,
+    after_response: Some(common::events::deliver_pending),
+};
+
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve("callcenter", req, out, route).await
+    common::http::serve(&SERVICE, req, out).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {

@@ -20,18 +20,16 @@
 
 use common::{
     db::Db,
-    http::{random_hex, Body, Stream},
-    params,
+    http::{Body, Stream},
+    params, random,
     resource::again_while_changed,
     ApiError,
 };
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
 
-use crate::recording::{self, Audio};
-
-/// A chunk's size, in bytes (one key-value entry), unless `audio_chunk_bytes` says otherwise.
-pub const DEFAULT_CHUNK_BYTES: u64 = 1 << 20;
+use crate::recording;
+use crate::stored_audio::{key, Audio, Leftover, DEFAULT_CHUNK_BYTES};
 
 /// The chunk sizes `audio_chunk_bytes` may set: a chunk is held in memory whole, and every
 /// chunk is a key (a store may count them: Fermyon Cloud allows 1,024).
@@ -86,30 +84,8 @@ impl Settings {
     }
 }
 
-fn key(generation: &str, n: u64) -> String {
-    format!("audio/{generation}/{n}")
-}
-
 fn open_store() -> Result<Store, ApiError> {
     Ok(Store::open_default()?)
-}
-
-/// A generation whose chunks are to go once the transaction that let go of it has committed.
-#[derive(Debug, PartialEq)]
-pub struct Leftover {
-    generation: String,
-    /// `None` for an upload's own generation before it knows its count.
-    chunks: Option<u64>,
-}
-
-impl Leftover {
-    /// An audio let go (the schema keeps its leftovers row: `migrations/0010_...`).
-    pub fn of(audio: &Audio) -> Self {
-        Leftover {
-            generation: audio.generation.clone(),
-            chunks: Some(audio.chunks()),
-        }
-    }
 }
 
 /// Remove the leftovers' chunks, last first (a removal cut short leaves chunks `0..k`, which
@@ -190,7 +166,7 @@ pub fn upload(
     recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     clear(db, cid)?;
     let store = open_store()?;
-    let generation = random_hex(16);
+    let generation = random::hex(16);
     db.write(
         "INSERT INTO audio_leftovers (generation, cid, chunks) VALUES (?, ?, NULL)",
         &params![generation, cid],

@@ -15,12 +15,12 @@
 mod audio;
 mod campaign;
 mod recording;
+mod recording_list;
+mod stored_audio;
 
 use common::{
-    body, conditional,
-    db::Db,
-    events,
-    http::{action, id, media, Action, Body, Request},
+    body, conditional, db, events,
+    http::{action, id, media, Action, Body, Request, Service},
     negotiation,
     pagination::Pagination,
     query::{any, date, decode_path},
@@ -31,11 +31,21 @@ use common::{
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
 
-use recording::{NewRecording, TimeRange};
+use recording::NewRecording;
+use recording_list::TimeRange;
+
+/// How this component serves: JSON, behind the API's admission, its changes told to the webhooks after each response.
+const SERVICE: Service = Service {
+    component: "campaigns",
+    offers: common::negotiation::JSON,
+    admit: Some(common::auth::admit),
+    router: route,
+    after_response: Some(common::events::deliver_pending),
+};
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve("campaigns", req, out, route).await
+    common::http::serve(&SERVICE, req, out).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {
@@ -104,13 +114,13 @@ fn route(req: &Request) -> Result<Action, ApiError> {
 fn list_campaigns(req: &Request) -> Result<Reply, ApiError> {
     let filters = campaign::Filters::from_query(&req.query)?;
     let page = Pagination::from_query(&req.query)?;
-    Ok(Reply::ok(&campaign::list(&Db::open()?, &filters, page)?))
+    Ok(Reply::ok(&campaign::list(&db::open()?, &filters, page)?))
 }
 
 /// `{"total": 1, "items": [campaign]}`, as in 2013, with the campaign's `ETag`; 304 when
 /// `If-None-Match` names it.
 fn get_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
-    let found = campaign::get(&Db::open()?, campaign_id)?.ok_or(ApiError::NotFound)?;
+    let found = campaign::get(&db::open()?, campaign_id)?.ok_or(ApiError::NotFound)?;
     let version = found.version;
     Ok(conditional::read(req, version, || {
         Reply::ok(&List {
@@ -125,7 +135,7 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
     let sent = req.json_object()?;
     let changes = body::check(&sent, campaign::FIELDS)?;
     body::require(&sent, campaign::REQUIRED)?;
-    let db = Db::open()?;
+    let db = db::open()?;
     let created = campaign::create(&db, &changes)?;
     if let Some(campaign) = campaign::get(&db, created)? {
         events::emit("campaigns", "created", created, &campaign);
@@ -138,7 +148,7 @@ fn create_campaign(req: &Request) -> Result<Reply, ApiError> {
 /// `If-Match`, which nothing matches then: the body, 400, then 412); then the body (400), then
 /// `If-Match` (412).
 fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let before = again_while_changed(|| {
         let Some(before) = campaign::get(&db, campaign_id)? else {
             // With `If-Match` (which nothing matches), 412; the body first, as for a
@@ -166,7 +176,7 @@ fn update_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 
 /// 200 `"Deleted: True"`; 412 `["campaign_not_empty"]` while it has recordings.
 fn delete_campaign(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let deleted = again_while_changed(|| {
         let existing = conditional::existing(req, campaign::get(&db, campaign_id)?, |c| c.version)?;
         let guard = conditional::write_guard(req, existing.version);
@@ -188,14 +198,14 @@ fn list_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
         ("until", date),
     ])?;
     let page = Pagination::from_query(&req.query)?;
-    let filters = recording::Filters {
+    let filters = recording_list::Filters {
         caller: req.query.get("caller"),
         agent_no: req.query.get("agent_no"),
         cid: req.query.get("cid"),
         time: TimeRange::from_query(&req.query),
     };
-    let db = Db::open()?;
-    Ok(Reply::ok(&recording::list(
+    let db = db::open()?;
+    Ok(Reply::ok(&recording_list::list(
         &db,
         campaign_id,
         &filters,
@@ -211,15 +221,15 @@ fn search_recordings(req: &Request, campaign_id: i64) -> Result<Reply, ApiError>
         .check(&[page, size, ("key", any), ("from", date), ("until", date)])?;
     let page = Pagination::from_query(&req.query)?;
     let time = TimeRange::from_query(&req.query);
-    let db = Db::open()?;
+    let db = db::open()?;
     let found = match req.query.get("key") {
-        Some(key) => recording::search(&db, campaign_id, key, &time, page)?,
+        Some(key) => recording_list::search(&db, campaign_id, key, &time, page)?,
         None => {
-            let all = recording::Filters {
+            let all = recording_list::Filters {
                 time,
                 ..Default::default()
             };
-            recording::list(&db, campaign_id, &all, page)?
+            recording_list::list(&db, campaign_id, &all, page)?
         }
     };
     Ok(Reply::ok(&found))
@@ -237,7 +247,7 @@ const PURGE_BATCH: i64 = 1000;
 /// retention then loses a few expired recordings, in a statement of their own: one that
 /// fails is logged, and the next recording's purge does its work.
 fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
     let sent = req.json_object()?;
     let changes = body::check(&sent, recording::FIELDS)?;
@@ -259,7 +269,7 @@ fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
 
 /// `{"deleted": N, "remaining": M}`: one batch of the campaign's expired recordings deleted.
 fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let campaign = campaign::get(&db, campaign_id)?.ok_or(ApiError::NotFound)?;
     let purged = match campaign.retention_days {
         Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH)?,
@@ -272,14 +282,14 @@ fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
 /// One recording, with its `ETag` (beyond the 2013 API: the tag a conditional DELETE needs);
 /// 304 when `If-None-Match` names it.
 fn get_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let found = recording::get(&Db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    let found = recording::get(&db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     Ok(conditional::read(req, found.version, || Reply::ok(&found)))
 }
 
 /// 200 `"Deleted: True"`, or 404; `If-Match` (412) checked on the recording read, and again
 /// by the one statement that deletes. Its audio goes too.
 fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let (existing, leftovers) = again_while_changed(|| {
         let existing =
             conditional::existing(req, recording::get(&db, campaign_id, cid)?, |r| r.version)?;
@@ -318,7 +328,7 @@ fn put_audio(
     if announced.is_some_and(|n| n > settings.max_bytes) {
         return Err(ApiError::PayloadTooLarge);
     }
-    let db = Db::open()?;
+    let db = db::open()?;
     let upload = audio::upload(&db, campaign_id, cid, content_type, &mut body, &settings)?;
     let (status, action) = if upload.replaced {
         (200, "edited")
@@ -334,7 +344,7 @@ fn put_audio(
 /// it; 406 when `Accept` does not allow its type; 404 when there is none. `HEAD`: the same
 /// head, no body.
 fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let found = recording::get(&Db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    let found = recording::get(&db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     let audio = found.audio.ok_or(ApiError::NotFound)?;
     if !negotiation::accepts(req.header("accept"), &audio.content_type) {
         return Err(ApiError::NotAcceptable);
@@ -364,7 +374,7 @@ fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiErr
 
 /// 200 `"Deleted: True"`, or 404 when the recording has no audio.
 fn delete_audio(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let deleted = audio::delete(&Db::open()?, campaign_id, cid)?;
+    let deleted = audio::delete(&db::open()?, campaign_id, cid)?;
     events::emit("audio", "deleted", cid, &deleted);
     Ok(Reply::ok(&"Deleted: True"))
 }

@@ -5,7 +5,10 @@
 //! (`resource.rs`: `... WHERE id = ? AND version = ?`, in the one statement that writes), so
 //! two clients holding the same tag cannot both win.
 
-use crate::{http::Request, ApiError, Reply};
+use crate::{
+    error::ApiError,
+    http::{Reply, Request},
+};
 
 /// The message of a failed `If-Match`.
 pub const CHANGED: &str = "Precondition failed: the resource has changed";

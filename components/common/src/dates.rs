@@ -49,9 +49,34 @@ fn parse_any_year(input: &str) -> Option<NaiveDateTime> {
     None
 }
 
-/// `YYYY-MM-DD HH:MM:SS`.
+/// `YYYY-MM-DD HH:MM:SS` ([`FORMAT`]), for years 0000 to 9999 (all that [`parse`] gives).
+/// Written out rather than by chrono's `format`, whose interpreter of format strings would
+/// weigh on every component that writes a date and parses none.
 pub fn format(t: NaiveDateTime) -> String {
-    t.format(FORMAT).to_string()
+    format!(
+        "{:04}-{:02}-{:02} {:02}:{:02}:{:02}",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second()
+    )
+}
+
+/// Now, as a log line says it: RFC 3339, UTC, milliseconds (`2013-05-28T16:05:59.000Z`).
+pub fn now_rfc3339_millis() -> String {
+    let t = Utc::now().naive_utc();
+    format!(
+        "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z",
+        t.year(),
+        t.month(),
+        t.day(),
+        t.hour(),
+        t.minute(),
+        t.second(),
+        t.and_utc().timestamp_subsec_millis()
+    )
 }
 
 /// Any accepted input, rewritten in the stored form.
@@ -145,6 +170,24 @@ mod tests {
         assert!(days_ago(1).unwrap() < now());
         assert_eq!(days_ago(i64::MAX), None);
         assert_eq!(days_ago(10_000_000), None);
+    }
+
+    #[test]
+    fn formats_match_chrono() {
+        for input in [
+            "0001-02-03 04:05:06",
+            "2013-05-28 16:05:59",
+            "9999-12-31 23:59:59",
+        ] {
+            let t = NaiveDateTime::parse_from_str(input, FORMAT).unwrap();
+            assert_eq!(format(t), t.format(FORMAT).to_string());
+        }
+        let now = now_rfc3339_millis();
+        let parsed = DateTime::parse_from_rfc3339(&now).unwrap();
+        assert_eq!(
+            now,
+            parsed.to_rfc3339_opts(chrono::SecondsFormat::Millis, true)
+        );
     }
 
     #[test]

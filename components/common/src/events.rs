@@ -2,7 +2,8 @@
 //! events: webhooks").
 //!
 //! A handler calls [`emit`] once its write has committed (never for a write that failed);
-//! [`crate::http::serve`] calls [`deliver_pending`] once the client has its response. Each
+//! a component that emits events runs [`deliver_pending`] once the client has its response (its
+//! `Service`'s `after_response`). Each
 //! matching active subscription then gets a signed `POST` (all of an event's at once:
 //! `webhook_post.rs`), retried twice with a short back-off, every attempt's outcome recorded;
 //! the component's instance lives on until the deliveries are done (Spin keeps it until
@@ -17,11 +18,10 @@ use serde_json::{json, Value};
 pub use crate::webhook_post::Outcome;
 use crate::{
     dates,
-    db::Db,
-    http::random_hex,
-    params,
+    db::{self, Db},
+    error::ApiError,
+    params, random,
     webhook_post::{send_all, Post},
-    ApiError,
 };
 
 /// The waits before the second and the third attempt.
@@ -102,7 +102,7 @@ struct Subscriber {
 }
 
 fn deliver(events: &[Event]) -> Result<(), ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let rows = db.query(
         "SELECT id, url, events, secret FROM webhooks WHERE active = 1 ORDER BY id",
         &[],
@@ -130,7 +130,7 @@ fn deliver(events: &[Event]) -> Result<(), ApiError> {
 
 /// The delivery of `event` to `subscriber`, its body as sent.
 fn delivery(subscriber: &Subscriber, event: &Event) -> Delivery {
-    let id = random_hex(16);
+    let id = random::hex(16);
     let at = dates::now();
     let body = json!({
         "event": event.name,

@@ -7,6 +7,13 @@ use crate::{
 };
 use spin_sdk::sqlite::Value;
 
+/// `{"total": N, "items": [...]}`: the shape of every list but agents and queues.
+#[derive(serde::Serialize)]
+pub struct List<T> {
+    pub total: i64,
+    pub items: Vec<T>,
+}
+
 /// One page of a list: `_page` is 1-based.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub struct Pagination {

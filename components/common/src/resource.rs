@@ -8,14 +8,13 @@ use spin_sdk::http::Method;
 
 use crate::{
     body, conditional,
-    db::{Db, Param, Rows},
-    error::Refusal,
+    db::{self, Db, Param, Rows},
+    error::{ApiError, Refusal},
     events,
-    http::{action, id, Action, Request},
-    pagination::Pagination,
+    http::{action, id, Action, Reply, Request},
+    pagination::{List, Pagination},
     query::{Query, Rule},
     table::Table,
-    ApiError, List, Reply,
 };
 
 /// The checked keys of a request body, in the order sent.
@@ -246,12 +245,12 @@ fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
     rules.extend_from_slice(R::FILTERS);
     req.query.check(&rules)?;
     let page = Pagination::from_query(&req.query)?;
-    Ok(Reply::ok(&R::list(&Db::open()?, &req.query, page)?))
+    Ok(Reply::ok(&R::list(&db::open()?, &req.query, page)?))
 }
 
 /// 200 with the resource and its `ETag`; 304 when `If-None-Match` names the current tag.
 fn get<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
-    let resource = R::get(&Db::open()?, item)?.ok_or(ApiError::NotFound)?;
+    let resource = R::get(&db::open()?, item)?.ok_or(ApiError::NotFound)?;
     Ok(conditional::read(req, resource.version(), || {
         Reply::ok(&resource)
     }))
@@ -268,7 +267,7 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
     let changes = body::check(&sent, R::FIELDS)?;
     body::require(&sent, R::REQUIRED)?;
     let resource = body::apply(&R::default(), &changes)?;
-    let db = Db::open()?;
+    let db = db::open()?;
     check_unique(&db, &resource, &changes, None)?;
     R::check(&db, &resource, &changes, None)?;
     let item = R::insert(&db, &resource, &changes).map_err(|e| refused::<R>(e, &changes))?;
@@ -288,7 +287,7 @@ fn create<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
 /// between is found when all is read again: 412).
 fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
     let changes = body::check(&req.json_object()?, R::FIELDS)?;
-    let db = Db::open()?;
+    let db = db::open()?;
     let before = again_while_changed(|| {
         let before = conditional::existing(req, R::get(&db, item)?, Table::version)?;
         let after = body::apply(&before, &changes)?;
@@ -312,7 +311,7 @@ fn update<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
 /// 200; `If-Match` (412), then 404, then what still needs the resource (412), each checked
 /// again when the one statement that deletes finds things changed since they were read.
 fn delete<R: Resource>(req: &Request, item: i64) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     let deleted = again_while_changed(|| {
         let resource = conditional::existing(req, R::get(&db, item)?, Table::version)?;
         let guard = conditional::write_guard(req, resource.version());

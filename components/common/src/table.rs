@@ -9,7 +9,7 @@
 use crate::{
     body::Field,
     db::{Row, Value},
-    ApiError,
+    error::ApiError,
 };
 
 /// What [`table!`](crate::table!) generates for a resource.

@@ -9,7 +9,7 @@
 
 use common::{
     conditional,
-    http::{action, Action, Admission, Request},
+    http::{action, Action, Request, Service},
     ApiError, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
@@ -79,8 +79,10 @@ const CSP: &str = "default-src 'none'; script-src 'self'; style-src 'self'; img-
                    media-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'; \
                    frame-ancestors 'none'";
 
-/// What a browser asks for: the page, its script and style.
-const BROWSER: Admission = Admission {
+/// What a browser asks for (the page, its script and style), behind the API's admission. The
+/// console changes nothing, so it tells the webhooks nothing.
+const SERVICE: Service = Service {
+    component: "console",
     offers: &[
         "text/html",
         "application/xhtml+xml",
@@ -92,12 +94,14 @@ const BROWSER: Admission = Admission {
         "image/svg+xml",
         "image/*",
     ],
-    authenticate: true,
+    admit: Some(common::auth::admit),
+    router: route,
+    after_response: None,
 };
 
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve_with("console", &BROWSER, req, out, route).await
+    common::http::serve(&SERVICE, req, out).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {

@@ -11,8 +11,8 @@ mod delivery;
 mod webhook;
 
 use common::{
-    db::Db,
-    http::{action, id, Action, Request},
+    db,
+    http::{action, id, Action, Request, Service},
     pagination::Pagination,
     resource, ApiError, Reply,
 };
@@ -21,9 +21,18 @@ use spin_sdk::http_component;
 
 use webhook::Webhook;
 
+/// How this component serves: JSON, behind the API's admission.
+const SERVICE: Service = Service {
+    component: "webhooks",
+    offers: common::negotiation::JSON,
+    admit: Some(common::auth::admit),
+    router: route,
+    after_response: None,
+};
+
 #[http_component]
 async fn handle(req: IncomingRequest, out: ResponseOutparam) {
-    common::http::serve("webhooks", req, out, route).await
+    common::http::serve(&SERVICE, req, out).await
 }
 
 fn route(req: &Request) -> Result<Action, ApiError> {
@@ -52,13 +61,13 @@ fn route(req: &Request) -> Result<Action, ApiError> {
 fn list_deliveries(req: &Request, webhook_id: i64) -> Result<Reply, ApiError> {
     req.query.check(&Pagination::RULES)?;
     let page = Pagination::from_query(&req.query)?;
-    let db = Db::open()?;
+    let db = db::open()?;
     Ok(Reply::ok(&delivery::list(&db, webhook_id, page)?))
 }
 
 /// Send a delivery again, once, now: 200 and the delivery with all its attempts.
 fn redeliver(webhook_id: i64, delivery_id: &str) -> Result<Reply, ApiError> {
-    let db = Db::open()?;
+    let db = db::open()?;
     Ok(Reply::ok(&delivery::redeliver(
         &db,
         webhook_id,

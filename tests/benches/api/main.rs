@@ -984,7 +984,7 @@ impl Targets {
 /// Capture each endpoint's statements through an in-process host with a statement log, then
 /// time them bare.
 fn floors(manifest: &Path, db: &Path, endpoints: &[Endpoint]) -> Result<Vec<f64>> {
-    let log: testhost::spin::StatementLog = Arc::new(Mutex::new(Vec::new()));
+    let log: testhost::sqlite::StatementLog = Arc::new(Mutex::new(Vec::new()));
     let app = App::load(manifest)?
         .with_database(db)
         .with_statement_log(log.clone());

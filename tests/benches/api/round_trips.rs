@@ -76,7 +76,7 @@ pub fn round_trips(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
     let sqld_dir = dir.join("round-trips-sqld");
     let _ = std::fs::remove_dir_all(&sqld_dir);
     let sqld = Sqld::start(&binary, &sqld_dir)?;
-    let log: testhost::spin::StatementLog = Arc::new(Mutex::new(Vec::new()));
+    let log: testhost::sqlite::StatementLog = Arc::new(Mutex::new(Vec::new()));
     let app = App::load(&root.join("spin.toml"))?
         .with_database_config(&sqld.database())
         .with_statement_log(log.clone());

@@ -194,7 +194,7 @@ fn reused_connections_behave_as_new_ones() {
     if skipped_under_spin("a test host option (`--sqlite-connections reuse`); Spin opens a new connection for every `open`") {
         return;
     }
-    use testhost::spin::Connections;
+    use testhost::sqlite::Connections;
     let s = Server::start_with(|config| config.with_connections(Connections::Reuse));
     let addr = s.addr;
     // Failed writes roll back before their connection serves another request.

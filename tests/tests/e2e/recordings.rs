@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
-use testhost::spin::StatementLog;
+use testhost::sqlite::StatementLog;
 
 use crate::campaigns::{campaign, queue};
 use crate::support::{skipped_under_spin, Server};

@@ -15,8 +15,8 @@ use std::sync::OnceLock;
 
 use serde_json::Value;
 use testhost::runtime_config::{Database, RuntimeConfig};
-use testhost::spin::{Connections, StatementLog};
 use testhost::spin_up::{AppSource, Running, SpinUp};
+use testhost::sqlite::{Connections, StatementLog};
 use testhost::App;
 
 use crate::client::{send, Response};

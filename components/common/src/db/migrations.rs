@@ -2,7 +2,7 @@
 //! first time a request finds the database behind, so `spin up` needs no extra flag and a
 //! fresh deploy works. The applied count is SQLite's `user_version`, which every write reads
 //! first; a read pays nothing for it unless one of its statements finds a table or a column
-//! missing (`db::Db::open` says why).
+//! missing (`Db::open` says why).
 //!
 //! Several instances may run several versions of the app on one database while a new one is
 //! rolled out: the first new instance to write (or to miss a table) migrates, and the older
@@ -10,25 +10,33 @@
 //! with defaults, indexes, triggers that keep what older instances write consistent); it
 //! never renames or drops what a released version reads.
 
-use crate::{db::Db, error::ApiError};
+use crate::error::ApiError;
+
+use super::connection::{Db, Schema};
 
 /// Every migration, in order. Append; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../../migrations/0001_schema.sql"),
-    include_str!("../../../migrations/0002_settings.sql"),
-    include_str!("../../../migrations/0003_versions.sql"),
-    include_str!("../../../migrations/0004_digest_nonces.sql"),
-    include_str!("../../../migrations/0005_retention.sql"),
-    include_str!("../../../migrations/0006_audio.sql"),
-    include_str!("../../../migrations/0007_webhooks.sql"),
-    include_str!("../../../migrations/0008_recording_counts.sql"),
-    include_str!("../../../migrations/0009_audio_chunk_bytes.sql"),
-    include_str!("../../../migrations/0010_writes_in_one_statement.sql"),
-    include_str!("../../../migrations/0011_webhook_history_in_schema.sql"),
+    include_str!("../../../../migrations/0001_schema.sql"),
+    include_str!("../../../../migrations/0002_settings.sql"),
+    include_str!("../../../../migrations/0003_versions.sql"),
+    include_str!("../../../../migrations/0004_digest_nonces.sql"),
+    include_str!("../../../../migrations/0005_retention.sql"),
+    include_str!("../../../../migrations/0006_audio.sql"),
+    include_str!("../../../../migrations/0007_webhooks.sql"),
+    include_str!("../../../../migrations/0008_recording_counts.sql"),
+    include_str!("../../../../migrations/0009_audio_chunk_bytes.sql"),
+    include_str!("../../../../migrations/0010_writes_in_one_statement.sql"),
+    include_str!("../../../../migrations/0011_webhook_history_in_schema.sql"),
 ];
 
 /// How many migrations there are: the `user_version` of a current schema.
 pub const COUNT: usize = MIGRATIONS.len();
+
+/// The API's schema: [`COUNT`] migrations, applied by [`ensure`].
+pub const SCHEMA: Schema = Schema {
+    version: COUNT,
+    bring_up_to_date: ensure,
+};
 
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on
 /// the write lock, and the second finds the work done.

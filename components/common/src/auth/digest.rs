@@ -1,45 +1,16 @@
-//! Who may call the API (API.md, "Authentication"): loopback clients freely (the seed's port
-//! 50050), clients from allowed hosts freely, everyone else with HTTP Digest (RFC 7616; realm
-//! `XivoRealm`, `qop="auth"`, SHA-256 and MD5).
-//!
-//! Configuration is Spin variables, not code: `auth_trust_loopback` (`false` behind a proxy,
-//! where every client looks local), `auth_allowed_hosts` (IPs or CIDR ranges, comma-separated),
-//! `auth_accounts` (`login:password` pairs, comma-separated; secret) and `auth_nonce_secret`
-//! (optional; without it the app generates a secret once and keeps it in the database).
-//!
-//! A nonce is a timestamp and random bytes, signed with HMAC-SHA256, valid for five minutes,
-//! after which a correct answer gets a new challenge with `stale=true`. Each nonce's count
-//! (`nc`) must grow: the highest count accepted for a nonce is kept in `digest_nonces`, one
-//! statement per authenticated request ([`record_use`]), and a request that repeats a count,
-//! or sends one not above the last accepted, is a replay: 401, `stale=true` (the credentials
-//! were right, only the nonce's use was not). Rows go some time after their nonce expires, a
-//! batch at a time. Digest protects the password, not the request: use HTTPS (the seed's port
-//! 50051) for remote clients. Nothing here logs a password or a digest response.
-
-use std::cell::OnceCell;
-use std::net::IpAddr;
-use std::time::{SystemTime, UNIX_EPOCH};
+//! HTTP Digest (RFC 7616): the challenges, the client's answer parsed and checked, and the
+//! nonces, signed with HMAC-SHA256 so that any instance can check any other's.
 
 use hmac::{Hmac, Mac};
 use md5::Md5;
 use sha2::{Digest, Sha256};
 
-use crate::{db::Db, error::ApiError, params};
+use super::policy::Policy;
 
 pub const REALM: &str = "XivoRealm";
+
 /// How long a nonce may be used.
 pub const NONCE_LIFETIME_SECS: u64 = 300;
-/// Random bytes in every nonce, so that two challenges in the same second differ and two
-/// clients never share a nonce's count.
-const NONCE_RANDOM_BYTES: usize = 16;
-/// A used nonce's row is kept this long after the nonce expires, so that a clock set back a
-/// little cannot bring a forgotten nonce back to life (the check also tolerates nonces up to
-/// 60 s in the future).
-const FORGET_AFTER_SECS: u64 = 60;
-/// The expired rows [`record_use`] lets pile up before it deletes them...
-const CLEANUP_WHEN: i64 = 64;
-/// ... and how many it deletes at most, in one statement.
-const CLEANUP_BATCH: i64 = 256;
 
 /// What a request brings to the check.
 pub struct Credentials<'a> {
@@ -49,77 +20,6 @@ pub struct Credentials<'a> {
     /// The request target as sent (`/1.0/users/?_page=1`), which a Digest `uri` must equal.
     pub uri: &'a str,
     pub authorization: Option<&'a str>,
-}
-
-/// The configuration, from Spin variables.
-pub struct Policy {
-    pub trust_loopback: bool,
-    pub allowed_hosts: Vec<Cidr>,
-    pub accounts: Vec<(String, String)>,
-}
-
-impl Policy {
-    /// Does this client pass without credentials?
-    pub fn trusts(&self, client: Option<IpAddr>) -> bool {
-        let Some(ip) = client else { return false };
-        (self.trust_loopback && ip.is_loopback())
-            || self.allowed_hosts.iter().any(|c| c.contains(ip))
-    }
-
-    fn password(&self, login: &str) -> Option<&str> {
-        self.accounts
-            .iter()
-            .find(|(l, _)| l == login)
-            .map(|(_, p)| p.as_str())
-    }
-}
-
-/// Let the request through, or answer 401 with fresh challenges. A trusted loopback client
-/// costs one variable lookup; the accounts and the nonce secret are read only when needed.
-pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
-    let client = request.client_addr.and_then(parse_client_addr);
-    let trust_loopback = variable("auth_trust_loopback").is_none_or(|v| truthy(&v));
-    if trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
-        return Ok(());
-    }
-    let policy = Policy {
-        trust_loopback,
-        allowed_hosts: variable("auth_allowed_hosts")
-            .map(|v| parse_hosts(&v))
-            .unwrap_or_default(),
-        accounts: variable("auth_accounts")
-            .map(|v| parse_accounts(&v))
-            .unwrap_or_default(),
-    };
-    if policy.trusts(client) {
-        return Ok(());
-    }
-    // Opened when first needed: a wrong answer, with the secret configured, never opens it.
-    let cell = OnceCell::new();
-    let db = || -> Result<&Db, ApiError> {
-        if let Some(db) = cell.get() {
-            return Ok(db);
-        }
-        let opened = Db::open()?;
-        Ok(cell.get_or_init(|| opened))
-    };
-    let secret = nonce_secret(db)?;
-    let now = unix_now();
-    let refuse = |stale| {
-        let nonce = make_nonce(&secret, now, &hex(&random_bytes()));
-        Err(ApiError::Unauthorized(challenges(&nonce, stale)))
-    };
-    match check_digest(&policy, request, &secret, now) {
-        Verdict::Pass(used) => {
-            if record_use(db()?, &used, now)? {
-                Ok(())
-            } else {
-                refuse(true)
-            }
-        }
-        Verdict::Fail => refuse(false),
-        Verdict::Stale => refuse(true),
-    }
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -138,42 +38,6 @@ pub struct NonceUse {
     pub nonce: String,
     pub nc: i64,
     pub expires: i64,
-}
-
-/// Keep `used.nc` as the nonce's highest count if it is above the one kept (or the nonce is
-/// new): `true`; a count not above it is a replay: `false`. One statement, an upsert whose
-/// `WHERE` makes it change nothing, and return no row, for a replay, so that of two requests
-/// racing with one count only one passes. It also counts (up to [`CLEANUP_WHEN`]) the rows
-/// whose nonce expired a while ago, from an index; when there are that many, one more
-/// statement deletes up to [`CLEANUP_BATCH`] of them: a new nonce per request (`curl
-/// --digest`) pays for that once in [`CLEANUP_WHEN`] requests.
-pub fn record_use(db: &Db, used: &NonceUse, now: u64) -> Result<bool, ApiError> {
-    let forgotten_before = i64::try_from(now.saturating_sub(FORGET_AFTER_SECS)).unwrap_or(0);
-    let rows = db.write(
-        "INSERT INTO digest_nonces (nonce, nc, expires) VALUES (?, ?, ?) \
-         ON CONFLICT (nonce) DO UPDATE SET nc = excluded.nc WHERE excluded.nc > digest_nonces.nc \
-         RETURNING (SELECT COUNT(*) FROM (SELECT 1 FROM digest_nonces WHERE expires < ? LIMIT ?)) \
-         AS expired",
-        &params![
-            used.nonce,
-            used.nc,
-            used.expires,
-            forgotten_before,
-            CLEANUP_WHEN
-        ],
-    )?;
-    let Some(row) = rows.first() else {
-        return Ok(false);
-    };
-    if row.int("expired")? >= CLEANUP_WHEN {
-        // The request passes whatever happens here: the next one tries again.
-        let _ = db.write(
-            "DELETE FROM digest_nonces WHERE nonce IN \
-             (SELECT nonce FROM digest_nonces WHERE expires < ? LIMIT ?)",
-            &params![forgotten_before, CLEANUP_BATCH],
-        );
-    }
-    Ok(true)
 }
 
 /// Check a Digest `Authorization` header against the accounts.
@@ -310,125 +174,6 @@ fn sign(secret: &[u8], message: &str) -> Vec<u8> {
     mac.finalize().into_bytes().to_vec()
 }
 
-fn random_bytes() -> Vec<u8> {
-    wasi::random::random::get_random_bytes(NONCE_RANDOM_BYTES as u64)
-}
-
-/// The server's nonce secret: the `auth_nonce_secret` variable, or one generated once and kept
-/// in the database (two components generating at once: the first insert wins, both read it).
-fn nonce_secret<'a>(db: impl Fn() -> Result<&'a Db, ApiError>) -> Result<Vec<u8>, ApiError> {
-    if let Some(secret) = variable("auth_nonce_secret").filter(|s| !s.is_empty()) {
-        return Ok(secret.into_bytes());
-    }
-    let db = db()?;
-    let stored = || -> Result<Option<Vec<u8>>, ApiError> {
-        let rows = db.query(
-            "SELECT value FROM settings WHERE name = 'auth_nonce_secret'",
-            &[],
-        )?;
-        Ok(match rows.first() {
-            Some(row) => Some(row.text("value")?.into_bytes()),
-            None => None,
-        })
-    };
-    if let Some(secret) = stored()? {
-        return Ok(secret);
-    }
-    let fresh = hex(&wasi::random::random::get_random_bytes(32));
-    db.write(
-        "INSERT OR IGNORE INTO settings (name, value) VALUES ('auth_nonce_secret', ?)",
-        &params![fresh],
-    )?;
-    stored()?.ok_or_else(|| ApiError::internal("no nonce secret"))
-}
-
-/// A Spin variable; one that is not set counts as absent.
-fn variable(name: &str) -> Option<String> {
-    spin_sdk::variables::get(name).ok()
-}
-
-/// `true`, `1`, `yes`, `on` (any case) and nothing else: a setting that is mistyped leaves
-/// loopback clients to authenticate, rather than letting everyone on the machine in.
-pub fn truthy(value: &str) -> bool {
-    matches!(
-        value.trim().to_ascii_lowercase().as_str(),
-        "true" | "1" | "yes" | "on"
-    )
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
-}
-
-/// `127.0.0.1:5000` or `[::1]:5000` → the IP (an IPv4-mapped IPv6 address as IPv4).
-pub fn parse_client_addr(addr: &str) -> Option<IpAddr> {
-    let ip: IpAddr = match addr.parse::<std::net::SocketAddr>() {
-        Ok(sa) => sa.ip(),
-        Err(_) => addr.parse().ok()?,
-    };
-    Some(match ip {
-        IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
-        v4 => v4,
-    })
-}
-
-/// An IP or a CIDR range.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct Cidr {
-    network: IpAddr,
-    prefix: u8,
-}
-
-impl Cidr {
-    pub fn parse(text: &str) -> Option<Self> {
-        let (ip, prefix) = match text.trim().split_once('/') {
-            Some((ip, p)) => (
-                ip.trim().parse::<IpAddr>().ok()?,
-                Some(p.trim().parse::<u8>().ok()?),
-            ),
-            None => (text.trim().parse::<IpAddr>().ok()?, None),
-        };
-        let max = if ip.is_ipv4() { 32 } else { 128 };
-        let prefix = prefix.unwrap_or(max);
-        (prefix <= max).then_some(Self {
-            network: ip,
-            prefix,
-        })
-    }
-
-    pub fn contains(&self, ip: IpAddr) -> bool {
-        match (self.network, ip) {
-            (IpAddr::V4(n), IpAddr::V4(a)) => same_prefix(&n.octets(), &a.octets(), self.prefix),
-            (IpAddr::V6(n), IpAddr::V6(a)) => same_prefix(&n.octets(), &a.octets(), self.prefix),
-            _ => false,
-        }
-    }
-}
-
-fn same_prefix(a: &[u8], b: &[u8], bits: u8) -> bool {
-    let (whole, rest) = (usize::from(bits / 8), bits % 8);
-    if a[..whole] != b[..whole] {
-        return false;
-    }
-    rest == 0 || (a[whole] ^ b[whole]) >> (8 - rest) == 0
-}
-
-/// `"10.0.0.0/8, 192.168.1.7"`; entries that do not parse are ignored.
-pub fn parse_hosts(text: &str) -> Vec<Cidr> {
-    text.split(',').filter_map(Cidr::parse).collect()
-}
-
-/// `"login:password,other:secret"`: split at the first `:` of each pair.
-pub fn parse_accounts(text: &str) -> Vec<(String, String)> {
-    text.split(',')
-        .filter_map(|pair| pair.trim().split_once(':'))
-        .filter(|(login, _)| !login.is_empty())
-        .map(|(l, p)| (l.to_string(), p.to_string()))
-        .collect()
-}
-
 /// The parameters of a `Digest ...` Authorization header.
 pub struct DigestResponse {
     params: Vec<(String, String)>,
@@ -487,25 +232,18 @@ pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.iter().zip(b).fold(0u8, |acc, (x, y)| acc | (x ^ y)) == 0
 }
 
-fn hex(bytes: &[u8]) -> String {
+pub(super) fn hex(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::auth::policy::tests::policy;
 
     const SECRET: &[u8] = b"test secret";
     const NOW: u64 = 1_700_000_000;
     const RANDOM: &str = "00112233445566778899aabbccddeeff";
-
-    fn policy() -> Policy {
-        Policy {
-            trust_loopback: true,
-            allowed_hosts: parse_hosts("10.1.0.0/16, 192.0.2.7, 2001:db8::/32, bogus"),
-            accounts: parse_accounts("admin:s3cr:t, other:pw"),
-        }
-    }
 
     /// What a client computes.
     fn answer(
@@ -546,62 +284,6 @@ mod tests {
             authorization: Some(header),
         };
         check_digest(&policy(), &request, SECRET, now)
-    }
-
-    #[test]
-    fn who_is_trusted() {
-        let p = policy();
-        let ip = |s: &str| parse_client_addr(s);
-        assert!(p.trusts(ip("127.0.0.1:1")));
-        assert!(p.trusts(ip("127.8.9.10:1")));
-        assert!(p.trusts(ip("[::1]:1")));
-        assert!(p.trusts(ip("[::ffff:127.0.0.1]:1")));
-        assert!(p.trusts(ip("10.1.200.3:1")));
-        assert!(p.trusts(ip("192.0.2.7:1")));
-        assert!(p.trusts(ip("[2001:db8::5]:1")));
-        assert!(!p.trusts(ip("10.2.0.1:1")));
-        assert!(!p.trusts(ip("192.0.2.8:1")));
-        assert!(!p.trusts(ip("[2001:db9::5]:1")));
-        assert!(!p.trusts(None));
-        let behind_proxy = Policy {
-            trust_loopback: false,
-            ..policy()
-        };
-        assert!(!behind_proxy.trusts(ip("127.0.0.1:1")));
-    }
-
-    #[test]
-    fn trust_settings_fail_closed() {
-        for yes in ["true", "TRUE", " True ", "1", "yes", "on"] {
-            assert!(truthy(yes), "{yes}");
-        }
-        for no in ["false", "False", "FALSE", "0", "no", "off", "", "ture"] {
-            assert!(!truthy(no), "{no}");
-        }
-    }
-
-    #[test]
-    fn cidr_edges() {
-        let c = Cidr::parse("192.168.1.128/25").unwrap();
-        assert!(c.contains("192.168.1.128".parse().unwrap()));
-        assert!(c.contains("192.168.1.255".parse().unwrap()));
-        assert!(!c.contains("192.168.1.127".parse().unwrap()));
-        assert!(Cidr::parse("0.0.0.0/0")
-            .unwrap()
-            .contains("8.8.8.8".parse().unwrap()));
-        assert!(Cidr::parse("1.2.3.4/33").is_none());
-        assert!(Cidr::parse("nonsense").is_none());
-    }
-
-    #[test]
-    fn accounts() {
-        assert_eq!(
-            parse_accounts(" admin:s3cr:t ,x:,:nologin, bad"),
-            vec![
-                ("admin".to_string(), "s3cr:t".to_string()),
-                ("x".to_string(), String::new())
-            ]
-        );
     }
 
     #[test]
