@@ -8,7 +8,7 @@
 
 use crate::{
     body::Field,
-    db::{Row, Value},
+    db::{describe, Row, Value},
     error::ApiError,
 };
 
@@ -86,8 +86,9 @@ pub trait Stored: Sized {
     /// Read column `column` of `row`; NULL, or the wrong type, is our fault (500).
     fn read(row: &Row, column: &str) -> Result<Self, ApiError> {
         let value = row.value(column)?;
-        Self::from_sql(value)
-            .ok_or_else(|| ApiError::internal(format!("column `{column}`: unexpected {value:?}")))
+        Self::from_sql(value).ok_or_else(|| {
+            ApiError::internal(format!("column `{column}`: unexpected {}", describe(value)))
+        })
     }
 }
 

@@ -8,7 +8,7 @@ use spin_sdk::sqlite::Connection;
 use crate::{error::ApiError, pagination::Pagination};
 
 use super::failure::{failed, interrupted, refused_by_libsql_client, schema_behind};
-use super::rows::{Row, Rows, Value};
+use super::rows::{describe, Row, Rows, Value};
 use super::schema_memo;
 
 /// SQLite's busy timeout once a writer holds the lock (its commit waiting for readers), as on
@@ -244,7 +244,8 @@ impl Db {
         match rows.rows.first().and_then(|r| r.values.first()) {
             Some(Value::Integer(n)) => Ok(*n),
             other => Err(ApiError::internal(format!(
-                "`{sql}` gave {other:?}, not a count"
+                "`{sql}` gave {}, not a count",
+                other.map_or_else(|| "no row".into(), describe)
             ))),
         }
     }

@@ -14,19 +14,68 @@ use crate::error::ApiError;
 
 use super::connection::{Db, Schema};
 
+/// A migration file without its comment lines (`--` first on the line), which are for the
+/// file's readers: cut at compile time, so that no component carries them (a quarter of the
+/// text). A comment after a statement on its line stays ([`statements`] knows them).
+macro_rules! migration {
+    ($path:literal) => {{
+        const SOURCE: &[u8] = include_bytes!($path);
+        const KEPT: [u8; without_comment_lines(SOURCE, None)] = {
+            let mut kept = [0u8; without_comment_lines(SOURCE, None)];
+            without_comment_lines(SOURCE, Some(&mut kept));
+            kept
+        };
+        match std::str::from_utf8(&KEPT) {
+            Ok(text) => text,
+            Err(_) => panic!("a migration is not UTF-8"),
+        }
+    }};
+}
+
+/// Copy `source` into `kept` (when given) but for its comment lines; the length kept. Whole
+/// lines go, so UTF-8 stays whole.
+const fn without_comment_lines(source: &[u8], mut kept: Option<&mut [u8]>) -> usize {
+    let (mut i, mut n) = (0, 0);
+    while i < source.len() {
+        let start = i;
+        while i < source.len() && source[i] != b'\n' {
+            i += 1;
+        }
+        if i < source.len() {
+            i += 1; // the line's `\n`
+        }
+        let mut first = start;
+        while first < i && (source[first] == b' ' || source[first] == b'\t') {
+            first += 1;
+        }
+        let comment = first + 1 < i && source[first] == b'-' && source[first + 1] == b'-';
+        if !comment {
+            let mut j = start;
+            while j < i {
+                if let Some(out) = &mut kept {
+                    out[n] = source[j];
+                }
+                n += 1;
+                j += 1;
+            }
+        }
+    }
+    n
+}
+
 /// Every migration, in order. Append; never edit one that has shipped.
 const MIGRATIONS: &[&str] = &[
-    include_str!("../../../../migrations/0001_schema.sql"),
-    include_str!("../../../../migrations/0002_settings.sql"),
-    include_str!("../../../../migrations/0003_versions.sql"),
-    include_str!("../../../../migrations/0004_digest_nonces.sql"),
-    include_str!("../../../../migrations/0005_retention.sql"),
-    include_str!("../../../../migrations/0006_audio.sql"),
-    include_str!("../../../../migrations/0007_webhooks.sql"),
-    include_str!("../../../../migrations/0008_recording_counts.sql"),
-    include_str!("../../../../migrations/0009_audio_chunk_bytes.sql"),
-    include_str!("../../../../migrations/0010_writes_in_one_statement.sql"),
-    include_str!("../../../../migrations/0011_webhook_history_in_schema.sql"),
+    migration!("../../../../migrations/0001_schema.sql"),
+    migration!("../../../../migrations/0002_settings.sql"),
+    migration!("../../../../migrations/0003_versions.sql"),
+    migration!("../../../../migrations/0004_digest_nonces.sql"),
+    migration!("../../../../migrations/0005_retention.sql"),
+    migration!("../../../../migrations/0006_audio.sql"),
+    migration!("../../../../migrations/0007_webhooks.sql"),
+    migration!("../../../../migrations/0008_recording_counts.sql"),
+    migration!("../../../../migrations/0009_audio_chunk_bytes.sql"),
+    migration!("../../../../migrations/0010_writes_in_one_statement.sql"),
+    migration!("../../../../migrations/0011_webhook_history_in_schema.sql"),
 ];
 
 /// How many migrations there are: the `user_version` of a current schema.
@@ -128,6 +177,26 @@ fn inside_trigger(statement: &str) -> bool {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn migrations_keep_every_line_but_comment_lines() {
+        let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
+            .unwrap()
+            .map(|entry| entry.unwrap().path())
+            .filter(|path| path.extension().is_some_and(|e| e == "sql"));
+        let mut sources: Vec<_> = files.collect();
+        sources.sort();
+        assert_eq!(sources.len(), MIGRATIONS.len());
+        for (path, kept) in sources.iter().zip(MIGRATIONS) {
+            let source = std::fs::read_to_string(path).unwrap();
+            let expected: String = source
+                .split_inclusive('\n')
+                .filter(|line| !line.trim_start_matches([' ', '\t']).starts_with("--"))
+                .collect();
+            assert_eq!(*kept, expected, "{}", path.display());
+            assert!(kept.len() < source.len() || !source.contains("\n--"));
+        }
+    }
 
     #[test]
     fn a_trigger_is_one_statement() {

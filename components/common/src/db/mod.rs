@@ -17,7 +17,7 @@ mod schema_memo;
 mod transaction;
 
 pub use connection::{Db, Schema};
-pub use rows::{Param, Row, Rows, Value};
+pub use rows::{describe, Param, Row, Rows, Value};
 
 use crate::error::ApiError;
 

@@ -54,10 +54,10 @@ impl Row<'_> {
     }
 
     fn wrong(&self, column: &str, want: &str) -> ApiError {
-        ApiError::internal(format!(
-            "column `{column}` is not {want}: {:?}",
-            self.value(column)
-        ))
+        let found = self
+            .value(column)
+            .map_or_else(|_| "nothing".into(), describe);
+        ApiError::internal(format!("column `{column}` is not {want}: {found}"))
     }
 
     pub fn int(&self, column: &str) -> Result<i64, ApiError> {
@@ -96,6 +96,18 @@ impl Row<'_> {
             Value::Integer(n) => Ok(*n as f64),
             _ => Err(self.wrong(column, "a number")),
         }
+    }
+}
+
+/// A value, for a 500's detail in the log. Not its `Debug`: that of a real number brings the
+/// float-printing machinery into every component (13 KB) for a message that never shows one.
+pub fn describe(value: &Value) -> String {
+    match value {
+        Value::Integer(n) => n.to_string(),
+        Value::Real(_) => "a real".into(),
+        Value::Text(text) => format!("{text:?}"),
+        Value::Blob(bytes) => format!("a blob of {} bytes", bytes.len()),
+        Value::Null => "NULL".into(),
     }
 }
 
