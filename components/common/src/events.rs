@@ -17,6 +17,7 @@ use serde_json::{json, Value};
 
 pub use crate::webhook_post::Outcome;
 use crate::{
+    clock::sleep,
     dates,
     db::{self, Db},
     error::ApiError,
@@ -275,11 +276,6 @@ fn record_attempts(db: &Db, round: &[(&Delivery, &Outcome)]) -> Result<(), ApiEr
         value_rows(round.len(), 6)
     );
     db.write(&sql, &values).map(drop)
-}
-
-fn sleep(duration: Duration) {
-    let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-    wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
 }
 
 #[cfg(test)]

@@ -3,6 +3,7 @@
 
 pub mod auth;
 pub mod body;
+pub mod clock;
 pub mod conditional;
 pub mod dates;
 pub mod db;

@@ -1,7 +1,7 @@
 //! `cargo bench -p testhost -- round-trips`: what each request shape sends a libSQL server.
 //! Every statement the components run there is an HTTP round trip (Spin's libSQL client: one
 //! `POST /v3/cursor` each), except the ones the client itself refuses before sending (`PRAGMA
-//! busy_timeout = ...`, which `components/common/src/db.rs` sends to tell a server from a
+//! busy_timeout = ...`, which `components/common/src/db/connection.rs` sends to tell a server from a
 //! file). Counted through the test host's statement log, on a fresh sqld, each request alone.
 //! The round trips that hold the server's write lock: a transaction's (`BEGIN IMMEDIATE` to
 //! `COMMIT`), between which an instance that dies holds every other instance's writes until

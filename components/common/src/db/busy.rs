@@ -1,6 +1,7 @@
 //! Waiting out a busy database: tries spaced by a growing, jittered back-off, up to a bound.
 
 use crate::{
+    clock::sleep,
     error::{is_busy, ApiError},
     random,
 };
@@ -52,7 +53,8 @@ pub(super) fn while_busy<T>(
         else {
             return Err(ApiError::service_unavailable(format!(
                 "sqlite: {e:?} in `{sql}`: the database was busy for {} ms ({tries} tries)",
-                bound.as_millis()
+                // Not the `u128` of `as_millis`, whose printing no other message needs.
+                u64::try_from(bound.as_millis()).unwrap_or(u64::MAX)
             )));
         };
         // Past a fifth of the bound, a waiter asks more often than the younger ones.
@@ -89,12 +91,6 @@ fn backoff(tries: u32, late: bool, random: u64) -> std::time::Duration {
         .min(max);
     let half = ceiling / 2;
     std::time::Duration::from_micros(ceiling - half + random % (half + 1))
-}
-
-/// Wait without spending CPU: the host suspends the component on a clock pollable.
-fn sleep(duration: std::time::Duration) {
-    let nanos = u64::try_from(duration.as_nanos()).unwrap_or(u64::MAX);
-    wasi::clocks::monotonic_clock::subscribe_duration(nanos).block();
 }
 
 #[cfg(test)]
