@@ -20,6 +20,7 @@
 
 use common::{
     db::Db,
+    hex,
     http::{Body, Stream},
     params, random,
     resource::again_while_changed,
@@ -259,12 +260,7 @@ fn write_chunks(
     if !chunk.is_empty() {
         save(&mut chunk, &mut chunks)?;
     }
-    let hex = sha256
-        .finalize()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    Ok((bytes, hex))
+    Ok((bytes, hex::encode(&sha256.finalize())))
 }
 
 /// Bytes `first` to `first + length - 1` of an audio, read a chunk at a time as the response

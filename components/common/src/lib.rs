@@ -9,6 +9,7 @@ pub mod dates;
 pub mod db;
 pub mod error;
 pub mod events;
+pub mod hex;
 pub mod http;
 pub mod negotiation;
 pub mod outbound;

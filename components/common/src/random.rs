@@ -7,10 +7,7 @@ pub fn bytes(bytes: u64) -> Vec<u8> {
 
 /// `bytes` random bytes, in hex.
 pub fn hex(bytes: u64) -> String {
-    self::bytes(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    crate::hex::encode(&self::bytes(bytes))
 }
 
 /// A random number.

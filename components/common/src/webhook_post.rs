@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as wasi_http};
 
-use crate::dates;
+use crate::{dates, hex};
 
 /// How long one attempt may take, connection to response head.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -187,13 +187,7 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
     let mut mac =
         Hmac::<Sha256>::new_from_slice(secret.as_bytes()).expect("HMAC takes a key of any length");
     mac.update(body);
-    let hex: String = mac
-        .finalize()
-        .into_bytes()
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect();
-    format!("sha256={hex}")
+    format!("sha256={}", hex::encode(&mac.finalize().into_bytes()))
 }
 
 #[cfg(test)]

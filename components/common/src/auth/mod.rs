@@ -20,9 +20,9 @@
 //! ([`nonces`]) are a file each; [`admit`] is what a component's `Service` takes.
 
 use std::cell::OnceCell;
-use std::time::{SystemTime, UNIX_EPOCH};
 
 use crate::{
+    clock,
     db::{self, Db},
     error::ApiError,
     http::Request,
@@ -79,7 +79,7 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
         Ok(cell.get_or_init(|| opened))
     };
     let secret = nonce_secret(db)?;
-    let now = unix_now();
+    let now = clock::unix_seconds();
     let refuse = |stale| {
         let nonce = new_nonce(&secret, now);
         Err(ApiError::Unauthorized(challenges(&nonce, stale)))
@@ -95,10 +95,4 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
         Verdict::Fail => refuse(false),
         Verdict::Stale => refuse(true),
     }
-}
-
-fn unix_now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

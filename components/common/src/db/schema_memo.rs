@@ -10,9 +10,9 @@
 //! schema up to date at once (`db.rs`). A local file needs no memo (its check is no round
 //! trip), and any failure of the store is taken as no memo.
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 use spin_sdk::key_value::Store;
+
+use crate::clock::unix_seconds;
 
 /// The memo's key: `<version> <unix seconds>`.
 const KEY: &str = "schema/user_version";
@@ -36,19 +36,13 @@ pub fn remembers(version: usize) -> bool {
     else {
         return false;
     };
-    found >= version && now().abs_diff(at) < RECHECK
+    found >= version && unix_seconds().abs_diff(at) < RECHECK
 }
 
 /// Remember that the schema was found at `version` now.
 pub fn remember(version: usize) {
     if let Ok(store) = Store::open_default() {
         // A memo not kept costs the next write one round trip, nothing more.
-        let _ = store.set(KEY, format!("{version} {}", now()).as_bytes());
+        let _ = store.set(KEY, format!("{version} {}", unix_seconds()).as_bytes());
     }
-}
-
-fn now() -> u64 {
-    SystemTime::now()
-        .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
 }

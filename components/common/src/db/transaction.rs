@@ -159,7 +159,7 @@ impl Db {
     }
 
     /// Take the write lock, or 503 when other writers keep it past the bound (see
-    /// [`Db::while_busy`]).
+    /// [`while_busy`]).
     ///
     /// SQLite's own busy handler backs off to 100 ms sleeps, so under many writers a late one
     /// keeps losing the lock to newcomers (seconds, measured); asking every millisecond instead
