@@ -11,10 +11,10 @@ use common::{
     resource::{new_id, Changes},
     ApiError, List,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 /// A campaign as the API shows it; the queue's keys appear when it has a queue.
-#[derive(Serialize, Deserialize, Default, Debug, Clone, PartialEq)]
+#[derive(Serialize, Default, Debug, Clone, PartialEq)]
 pub struct Campaign {
     pub id: i64,
     pub campaign_name: String,
@@ -23,20 +23,31 @@ pub struct Campaign {
     pub queue_id: Option<i64>,
     pub start_date: String,
     pub end_date: String,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_display_name: Option<String>,
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub queue_number: Option<String>,
     /// Days a recording is kept after its end; shown only when set, so a 2013 client sees
     /// its campaigns as before.
-    #[serde(default, skip_serializing_if = "Option::is_none")]
+    #[serde(skip_serializing_if = "Option::is_none")]
     pub retention_days: Option<i64>,
     /// The row's version, for its `ETag`; not part of the representation.
     #[serde(skip)]
     pub version: i64,
 }
+
+// What a body may write: the keys of `FIELDS` that are not read-only.
+common::assign!(Campaign {
+    campaign_name,
+    activated,
+    base_filename,
+    queue_id,
+    start_date,
+    end_date,
+    retention_days,
+});
 
 /// Dates are strings here; one that does not parse is `invalid_date_format`, not an
 /// incorrect parameter.

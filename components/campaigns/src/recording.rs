@@ -8,7 +8,7 @@ use common::{
     error::Refusal,
     params, ApiError,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 use crate::stored_audio::{self, Audio, Leftover};
@@ -35,7 +35,7 @@ pub struct Recording {
 }
 
 /// A recording as a client posts it: the agent by number (or id), dates in any accepted form.
-#[derive(Serialize, Deserialize, Default, Debug)]
+#[derive(Default, Debug, Clone)]
 pub struct NewRecording {
     pub cid: String,
     pub agent_id: Option<i64>,
@@ -47,6 +47,18 @@ pub struct NewRecording {
     pub start_time: Option<String>,
     pub end_time: Option<String>,
 }
+
+common::assign!(NewRecording {
+    cid,
+    agent_id,
+    agent_no,
+    caller,
+    callee,
+    client_id,
+    filename,
+    start_time,
+    end_time,
+});
 
 /// `campaign_id` is read-only: the URL's campaign wins.
 pub const FIELDS: &[Field] = &[

@@ -22,6 +22,7 @@ use crate::{
     db::{self, Db},
     error::ApiError,
     params, random,
+    table::Stored,
     webhook_post::{send_all, Post},
 };
 
@@ -67,10 +68,18 @@ pub fn emit(
     let event = Event {
         name: format!("{resource}_{action}"),
         resource,
-        resource_id: serde_json::to_value(resource_id).unwrap_or(Value::Null),
-        data: serde_json::to_value(data).unwrap_or(Value::Null),
+        resource_id: json_value(&resource_id),
+        data: json_value(data),
     };
     PENDING.with(|pending| pending.borrow_mut().push(event));
+}
+
+/// `data` as a JSON value, by way of its text: the code that writes a resource as JSON text
+/// (for its responses) and the one that reads JSON text (for request bodies) are in every
+/// component already, where `serde_json::to_value` would add a second writer per resource.
+fn json_value(data: &impl Serialize) -> Value {
+    let text = serde_json::to_vec(data).unwrap_or_default();
+    serde_json::from_slice(&text).unwrap_or(Value::Null)
 }
 
 /// Whether `name` is an event some family emits.
@@ -112,7 +121,7 @@ fn deliver(events: &[Event]) -> Result<(), ApiError> {
         Ok(Subscriber {
             id: row.int("id")?,
             url: row.text("url")?,
-            events: serde_json::from_str(&row.text("events")?).unwrap_or_default(),
+            events: Stored::from_sql(row.value("events")?).unwrap_or_default(),
             secret: row.text("secret")?,
         })
     })?;

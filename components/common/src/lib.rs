@@ -11,6 +11,7 @@ pub mod error;
 pub mod events;
 pub mod hex;
 pub mod http;
+pub mod http_error;
 pub mod negotiation;
 pub mod outbound;
 pub mod pagination;

@@ -55,13 +55,41 @@ pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
         let name = parts.next().unwrap_or("").trim().to_ascii_lowercase();
         let refused = parts.any(|p| {
             p.split_once('=').is_some_and(|(k, v)| {
-                k.trim().eq_ignore_ascii_case("q")
-                    && v.trim().parse::<f32>().is_ok_and(|q| q <= 0.0)
+                k.trim().eq_ignore_ascii_case("q") && is_zero_or_less(v.trim())
             })
         });
         let matches = name == "*/*" || name == format!("{kind}/*") || name == media_type;
         matches && !refused
     })
+}
+
+/// Whether a weight (`q=0`, `q=0.000`, `q=-1`) says "not this one": a decimal number, with an
+/// optional sign, fraction and exponent, that is zero or negative. Read by hand rather than
+/// as an `f32`, whose parser and tables weighed 15 KB in the component that serves audio.
+/// A weight that does not parse refuses nothing, as before.
+fn is_zero_or_less(weight: &str) -> bool {
+    let (negative, unsigned) = match weight.as_bytes().first() {
+        Some(b'-') => (true, &weight[1..]),
+        Some(b'+') => (false, &weight[1..]),
+        _ => (false, weight),
+    };
+    let (mantissa, exponent) = match unsigned.find(['e', 'E']) {
+        Some(at) => (&unsigned[..at], Some(&unsigned[at + 1..])),
+        None => (unsigned, None),
+    };
+    let (whole, fraction) = mantissa.split_once('.').unwrap_or((mantissa, ""));
+    let digits = |s: &str| s.bytes().all(|b| b.is_ascii_digit());
+    let exponent_ok = exponent.is_none_or(|e| {
+        let e = e.strip_prefix(['+', '-']).unwrap_or(e);
+        !e.is_empty() && digits(e)
+    });
+    let number = !(whole.is_empty() && fraction.is_empty()) && digits(whole) && digits(fraction);
+    if !number || !exponent_ok {
+        // `inf` and `infinity` are numbers too: only their negative refuses.
+        let word = unsigned.to_ascii_lowercase();
+        return negative && (word == "inf" || word == "infinity");
+    }
+    negative || mantissa.bytes().all(|b| b == b'0' || b == b'.')
 }
 
 /// The media type of a `Content-Type` or of an `Accept` entry, lower case, without
@@ -89,6 +117,13 @@ mod tests {
             Some("Audio/WAV; q=0.5"),
             Some("application/json, audio/*;q=0.9"),
             Some("text/html, */*;q=0.1"),
+            Some("audio/*;q=0.001"),
+            Some("audio/*;q=1e-3"),
+            Some("audio/*;q=x"),
+            Some("audio/*;q="),
+            Some("audio/*;q=0.0.0"),
+            Some("audio/*;q=inf"),
+            Some("audio/*;q=nan"),
         ] {
             assert!(accepts(ok, "audio/wav"), "{ok:?}");
         }
@@ -96,10 +131,67 @@ mod tests {
             Some("application/json"),
             Some("audio/mpeg"),
             Some("audio/*;q=0"),
+            Some("audio/*; Q=0.000"),
+            Some("audio/*;q=-0.5"),
+            Some("audio/*;q=0e3"),
+            Some("audio/*;q=.0"),
+            Some("audio/*;q=-inf"),
             Some("text/*"),
             Some(""),
         ] {
             assert!(!accepts(refused, "audio/wav"), "{refused:?}");
+        }
+    }
+
+    /// The same answer as reading the weight as an `f32` would give (but for weights below
+    /// f32's smallest, such as `1e-50`, which f32 rounds to zero: nobody writes those).
+    #[test]
+    fn weights_read_as_numbers() {
+        for w in [
+            "0",
+            "1",
+            "0.5",
+            "0.000",
+            "000",
+            "-0",
+            "+0",
+            "-1",
+            "+1",
+            ".5",
+            "5.",
+            ".",
+            "",
+            "-",
+            "+",
+            "e",
+            "1e",
+            "1e+",
+            "1e-3",
+            "0e9",
+            "0E-2",
+            "-0.0e0",
+            "1.5.2",
+            "0x1",
+            " 0",
+            "0 ",
+            "inf",
+            "-inf",
+            "+inf",
+            "INF",
+            "-Infinity",
+            "infinity",
+            "nan",
+            "-nan",
+            "NaN",
+            "q",
+            "--1",
+            "+-0",
+            "0.0001",
+            "-.0",
+            "1_0",
+        ] {
+            let want = w.parse::<f32>().is_ok_and(|q| q <= 0.0);
+            assert_eq!(is_zero_or_less(w), want, "{w:?}");
         }
     }
 

@@ -2,12 +2,13 @@
 //! get, create, update and delete by integer id, the body and pagination rules applied the
 //! same way everywhere. A family describes its resource by implementing [`Resource`].
 
-use serde::{de::DeserializeOwned, Serialize};
+use serde::Serialize;
 use serde_json::{Map, Value};
 use spin_sdk::http::Method;
 
 use crate::{
-    body, conditional,
+    body::{self, Assign},
+    conditional,
     db::{self, Db, Param, Rows},
     error::{ApiError, Refusal},
     events,
@@ -20,7 +21,7 @@ use crate::{
 /// The checked keys of a request body, in the order sent.
 pub type Changes = Map<String, Value>;
 
-pub trait Resource: Table + Serialize + DeserializeOwned + Default + 'static {
+pub trait Resource: Table + Serialize + Assign + Clone + Default + 'static {
     /// Where the collection lives, without a trailing slash (`/1.0/voicemails`).
     const PATH: &'static str;
     /// The family its change events name (`users` → `users_created`...), if it emits any
@@ -376,15 +377,12 @@ fn check_unique<R: Resource>(
     if R::UNIQUE.is_empty() {
         return Ok(());
     }
-    let fields = serde_json::to_value(resource).map_err(ApiError::internal)?;
+    let values = resource.values();
     reject_keys(changes, |key| {
         match R::UNIQUE.iter().find(|(k, _)| *k == key) {
             Some((_, others)) => {
-                let value = match &fields[key] {
-                    Value::String(s) => s.param(),
-                    Value::Number(n) => n.as_i64().param(),
-                    _ => None::<i64>.param(),
-                };
+                let column = R::COLUMNS.iter().position(|c| *c == key);
+                let value = column.map_or(crate::db::Value::Null, |i| values[i].clone());
                 db.exists(others, &[value, id.param()])
             }
             None => Ok(false),

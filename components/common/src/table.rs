@@ -7,7 +7,7 @@
 //! to it, and the representation's `ETag` is made from it (see `resource.rs`).
 
 use crate::{
-    body::Field,
+    body::{Field, FromBody},
     db::{describe, Row, Value},
     error::ApiError,
 };
@@ -139,11 +139,15 @@ impl Stored for f64 {
     }
 }
 
-/// A list of strings, stored as its JSON text.
+/// A list of strings, stored as its JSON text; read as any JSON is (so that no second JSON
+/// reader is compiled in).
 impl Stored for Vec<String> {
     fn from_sql(value: &Value) -> Option<Self> {
         match value {
-            Value::Text(s) => serde_json::from_str(s).ok(),
+            Value::Text(s) => {
+                let json: serde_json::Value = serde_json::from_slice(s.as_bytes()).ok()?;
+                FromBody::from_body(&json)
+            }
             _ => None,
         }
     }
@@ -183,8 +187,9 @@ impl<T: Stored> Stored for Option<T> {
 /// }
 /// ```
 ///
-/// gives `struct Voicemail { id, email, mailbox, ..., version }` (serde's `Serialize` and
-/// `Deserialize` in declaration order, `version` skipped), its `Default`, and [`Table`].
+/// gives `struct Voicemail { id, email, mailbox, ..., version }` (serde's `Serialize` in
+/// declaration order, `version` skipped), its `Default`, [`Table`], and
+/// [`Assign`](crate::body::Assign) for its columns and derived keys.
 #[macro_export]
 macro_rules! table {
     (
@@ -197,7 +202,7 @@ macro_rules! table {
         } )?
     ) => {
         $(#[$meta])*
-        #[derive(::serde::Serialize, ::serde::Deserialize, Debug, Clone, PartialEq)]
+        #[derive(::serde::Serialize, Debug, Clone, PartialEq)]
         pub struct $name {
             pub id: i64,
             $( $(#[$cmeta])* pub $column: $ty, )*
@@ -217,6 +222,8 @@ macro_rules! table {
                 }
             }
         }
+
+        $crate::assign!($name { $( $column, )* $($( $derived, )*)? });
 
         impl $crate::table::Table for $name {
             const NAME: &'static str = $table;

@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as wasi_http};
 
-use crate::{dates, hex};
+use crate::{dates, hex, http_error};
 
 /// How long one attempt may take, connection to response head.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,7 +104,7 @@ impl Sent {
         };
         let answer = match got {
             Ok(Ok(response)) => Ok(response.status()),
-            Ok(Err(e)) => Err(format!("{e:?}")),
+            Ok(Err(e)) => Err(http_error::describe(&e)),
             Err(()) => Err("the response was taken already".into()),
         };
         self.answer = Some(answer);
@@ -166,7 +166,8 @@ fn start(post: &Post) -> Result<(wasi_http::FutureIncomingResponse, Result<(), S
     let options = wasi_http::RequestOptions::new();
     let _ = options.set_connect_timeout(Some(nanos));
     let _ = options.set_first_byte_timeout(Some(nanos));
-    let future = outgoing_handler::handle(request, Some(options)).map_err(|e| format!("{e:?}"))?;
+    let future =
+        outgoing_handler::handle(request, Some(options)).map_err(|e| http_error::describe(&e))?;
     Ok((future, write_body(outgoing, body)))
 }
 
@@ -179,7 +180,7 @@ fn write_body(outgoing: wasi_http::OutgoingBody, body: &[u8]) -> Result<(), Stri
                 .map_err(|e| format!("sending the body: {e:?}"))?;
         }
     }
-    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| format!("{e:?}"))
+    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| http_error::describe(&e))
 }
 
 /// `sha256=<hex HMAC-SHA256 of body with secret>`: the `X-Xivo-Signature` header.

@@ -1,7 +1,7 @@
 //! The user resource: its representation, the keys a body may hold, and all its SQL.
 
 use common::{
-    body::Kind,
+    body::{FromBody, Kind},
     db::{Db, Param, Value as SqlValue},
     pagination::Pagination,
     params,
@@ -10,7 +10,7 @@ use common::{
     table::{Stored, Table},
     ApiError, List,
 };
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 use serde_json::Value;
 
 common::table! {
@@ -42,9 +42,17 @@ common::table! {
     }
 }
 
-#[derive(Serialize, Deserialize, Debug, Clone, PartialEq)]
+#[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Line {
     pub number: String,
+}
+
+/// As [`line`] left it: `{"number": "44500"}`.
+impl FromBody for Line {
+    fn from_body(value: &Value) -> Option<Self> {
+        let number = value.get("number")?.as_str()?.to_string();
+        Some(Line { number })
+    }
 }
 
 /// Stored as its number (`lines.number`).

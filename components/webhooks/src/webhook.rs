@@ -16,7 +16,7 @@ common::table! {
     pub struct Webhook in "webhooks" as "w" {
         url: String = Kind::Custom(allowed_url),
         events: Vec<String> = Kind::Custom(event_names) => vec!["*".to_string()],
-        #[serde(skip_serializing, default)]
+        #[serde(skip_serializing)]
         secret: String = Kind::Custom(non_empty_text),
         active: bool = Kind::Bool => true,
     }

@@ -15,14 +15,15 @@ use crate::error::ApiError;
 use super::connection::{Db, Schema};
 
 /// A migration file without its comment lines (`--` first on the line), which are for the
-/// file's readers: cut at compile time, so that no component carries them (a quarter of the
-/// text). A comment after a statement on its line stays ([`statements`] knows them).
+/// file's readers, nor the spaces that align it: cut at compile time, so that no component
+/// carries them (a third of the text). A comment after a statement on its line stays
+/// ([`statements`] knows them).
 macro_rules! migration {
     ($path:literal) => {{
         const SOURCE: &[u8] = include_bytes!($path);
-        const KEPT: [u8; without_comment_lines(SOURCE, None)] = {
-            let mut kept = [0u8; without_comment_lines(SOURCE, None)];
-            without_comment_lines(SOURCE, Some(&mut kept));
+        const KEPT: [u8; compact(SOURCE, None)] = {
+            let mut kept = [0u8; compact(SOURCE, None)];
+            compact(SOURCE, Some(&mut kept));
             kept
         };
         match std::str::from_utf8(&KEPT) {
@@ -32,10 +33,12 @@ macro_rules! migration {
     }};
 }
 
-/// Copy `source` into `kept` (when given) but for its comment lines; the length kept. Whole
-/// lines go, so UTF-8 stays whole.
-const fn without_comment_lines(source: &[u8], mut kept: Option<&mut [u8]>) -> usize {
+/// Copy `source` into `kept` (when given) but for its comment lines, each line's indent, and
+/// all but one of a run of spaces, outside quotes and trailing comments; the length kept.
+/// Only ASCII spaces and whole lines go, so UTF-8 stays whole.
+const fn compact(source: &[u8], mut kept: Option<&mut [u8]>) -> usize {
     let (mut i, mut n) = (0, 0);
+    let mut quote = 0u8; // the quote a string or name is open in, across lines
     while i < source.len() {
         let start = i;
         while i < source.len() && source[i] != b'\n' {
@@ -49,15 +52,41 @@ const fn without_comment_lines(source: &[u8], mut kept: Option<&mut [u8]>) -> us
             first += 1;
         }
         let comment = first + 1 < i && source[first] == b'-' && source[first + 1] == b'-';
-        if !comment {
-            let mut j = start;
-            while j < i {
+        if comment && quote == 0 {
+            continue;
+        }
+        let mut j = if quote == 0 { first } else { start };
+        let mut verbatim = false; // in a trailing comment
+        while j < i {
+            let b = source[j];
+            let blank = b == b' ' || b == b'\t';
+            let keep = if quote != 0 || verbatim {
+                if b == quote {
+                    quote = 0;
+                }
+                true
+            } else if b == b'\'' || b == b'"' {
+                quote = b;
+                true
+            } else if b == b'-' && j + 1 < i && source[j + 1] == b'-' {
+                verbatim = true;
+                true
+            } else {
+                // One space of a run, and none before the line's end.
+                let next = if j + 1 < i { source[j + 1] } else { b'\n' };
+                !(blank && (next == b' ' || next == b'\t' || next == b'\n' || next == b'\r'))
+            };
+            if keep {
                 if let Some(out) = &mut kept {
-                    out[n] = source[j];
+                    out[n] = if blank && quote == 0 && !verbatim {
+                        b' '
+                    } else {
+                        b
+                    };
                 }
                 n += 1;
-                j += 1;
             }
+            j += 1;
         }
     }
     n
@@ -178,24 +207,57 @@ fn inside_trigger(statement: &str) -> bool {
 mod tests {
     use super::*;
 
-    #[test]
-    fn migrations_keep_every_line_but_comment_lines() {
+    /// The migration files, in order, as written.
+    fn sources() -> Vec<String> {
         let files = std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../migrations"))
             .unwrap()
             .map(|entry| entry.unwrap().path())
             .filter(|path| path.extension().is_some_and(|e| e == "sql"));
-        let mut sources: Vec<_> = files.collect();
-        sources.sort();
+        let mut paths: Vec<_> = files.collect();
+        paths.sort();
+        paths
+            .iter()
+            .map(|p| std::fs::read_to_string(p).unwrap())
+            .collect()
+    }
+
+    /// The same statements as the files hold, but for comment lines and spaces.
+    #[test]
+    fn migrations_keep_every_statement() {
+        let sources = sources();
         assert_eq!(sources.len(), MIGRATIONS.len());
-        for (path, kept) in sources.iter().zip(MIGRATIONS) {
-            let source = std::fs::read_to_string(path).unwrap();
-            let expected: String = source
+        let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
+        let source_bytes: usize = sources.iter().map(String::len).sum();
+        let kept_bytes: usize = MIGRATIONS.iter().map(|m| m.len()).sum();
+        assert!(
+            kept_bytes * 3 < source_bytes * 2,
+            "a third of the text goes"
+        );
+        for (source, kept) in sources.iter().zip(MIGRATIONS) {
+            let without_comments: String = source
                 .split_inclusive('\n')
                 .filter(|line| !line.trim_start_matches([' ', '\t']).starts_with("--"))
                 .collect();
-            assert_eq!(*kept, expected, "{}", path.display());
-            assert!(kept.len() < source.len() || !source.contains("\n--"));
+            let want: Vec<String> = statements(&without_comments)
+                .into_iter()
+                .map(words)
+                .collect();
+            let got: Vec<String> = statements(kept).into_iter().map(words).collect();
+            assert_eq!(got, want);
         }
+    }
+
+    #[test]
+    fn compaction_keeps_quotes_and_trailing_comments() {
+        let source = b"-- a file\nCREATE TABLE  t (\n    x   TEXT DEFAULT 'a  b\n  c',\n\
+                       \t\"y  z\"  INT  -- it's  aligned\n);  \n";
+        let mut kept = [0u8; 256];
+        let n = compact(source, Some(&mut kept));
+        assert_eq!(n, compact(source, None));
+        assert_eq!(
+            std::str::from_utf8(&kept[..n]).unwrap(),
+            "CREATE TABLE t (\nx TEXT DEFAULT 'a  b\n  c',\n\"y  z\" INT -- it's  aligned\n);\n"
+        );
     }
 
     #[test]
@@ -230,14 +292,14 @@ SELECT 1;";
 
     #[test]
     fn the_schema_splits_into_statements() {
-        // Every statement of the migrations starts a line with CREATE, ALTER or INSERT (a
-        // trigger's body is indented).
+        // Every statement of the migration files starts a line with CREATE, ALTER or INSERT
+        // (a trigger's body is indented).
         let starts = |s: &str| {
             s.starts_with("CREATE ") || s.starts_with("ALTER ") || s.starts_with("INSERT ")
         };
-        for migration in MIGRATIONS {
+        for (source, migration) in sources().iter().zip(MIGRATIONS) {
             let all = statements(migration);
-            let begun = migration.lines().filter(|l| starts(l)).count();
+            let begun = source.lines().filter(|l| starts(l)).count();
             assert_eq!(all.len(), begun);
             assert!(all
                 .iter()

@@ -105,7 +105,10 @@ fn finish(stream: wasi::io::streams::OutputStream, body: OutgoingBody) -> bool {
     match OutgoingBody::finish(body, None) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!("could not send the response: {e:?}");
+            eprintln!(
+                "could not send the response: {}",
+                crate::http_error::describe(&e)
+            );
             false
         }
     }
