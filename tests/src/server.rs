@@ -5,7 +5,7 @@
 use std::net::SocketAddr;
 
 use anyhow::{Context, Result};
-use http::{HeaderValue, Uri};
+use http::{HeaderName, HeaderValue, Uri};
 use http_body_util::BodyExt;
 use hyper::body::Incoming;
 use hyper_util::rt::{TokioExecutor, TokioIo};
@@ -109,6 +109,21 @@ impl App {
         for (name, value) in spin_headers {
             req.headers_mut()
                 .append(name, HeaderValue::from_str(&value)?);
+        }
+        // Then one `spin-path-match-<name>` per `:name` (Spin's `SPIN_PATH_MATCH_{NAME}`, `_`
+        // made `-`, lowercased), valued as sent. Spin collects the params in a map, so a
+        // repeated name keeps its last value, and drops a name that is no header name.
+        for (i, (name, value)) in route.params.iter().enumerate() {
+            if route.params[i + 1..].iter().any(|(later, _)| later == name) {
+                continue;
+            }
+            let header = format!("SPIN_PATH_MATCH_{}", name.to_ascii_uppercase())
+                .replace('_', "-")
+                .to_ascii_lowercase();
+            if let Ok(header) = HeaderName::from_bytes(header.as_bytes()) {
+                req.headers_mut()
+                    .append(header, HeaderValue::from_str(value)?);
+            }
         }
 
         let state = self.state(component)?;

@@ -10,23 +10,20 @@
 //! | `/5/search`, `/5/search/` | search its recordings | | | delete recording `search` |
 //! | `/5/purge`, `/5/purge/` | recording `purge` | delete expired recordings | | delete recording `purge` |
 //! | `/5/<cid>` | recording `<cid>` | | | delete recording `<cid>` |
-//! | `/5/<cid>/audio` | its audio (and `HEAD`) | | upload its audio | delete its audio |
+//!
+//! A recording's audio (`/5/<cid>/audio`) is the audio component's (`components/audio`).
 
-mod audio;
 mod campaign;
 mod recording;
 mod recording_list;
-mod stored_audio;
 
 use common::{
     body, conditional, db, events,
-    http::{action, id, media, Action, Body, Request, Service},
-    negotiation,
+    http::{action, id, Action, Request, Service},
     pagination::Pagination,
     query::{any, date, decode_path},
-    range::{self, Ranged},
     resource::again_while_changed,
-    ApiError, List, Reply,
+    stored_audio, ApiError, List, Reply,
 };
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
 use spin_sdk::http_component;
@@ -98,15 +95,6 @@ fn route(req: &Request) -> Result<Action, ApiError> {
             return Err(ApiError::MethodNotAllowed("GET, POST, DELETE"))
         }
         ([_, _] | [_, _, ""], _) => return Err(ApiError::MethodNotAllowed("GET, DELETE")),
-        ([c, cid, "audio"] | [c, cid, "audio", ""], method) => {
-            let (c, cid) = (id(c)?, decode_path(cid));
-            match method {
-                Get | Head => media(move |req, _| get_audio(req, c, &cid)),
-                Put => media(move |req, body| put_audio(req, body, c, &cid)),
-                Delete => action(move |_| delete_audio(c, &cid)),
-                _ => return Err(ApiError::MethodNotAllowed("GET, HEAD, PUT, DELETE")),
-            }
-        }
         _ => return Err(ApiError::NotFound),
     })
 }
@@ -260,7 +248,7 @@ fn add_recording(req: &Request, campaign_id: i64) -> Result<Reply, ApiError> {
     }
     if let Some(days) = campaign.retention_days {
         match recording::purge(&db, campaign_id, days, PURGE_ON_ADD) {
-            Ok(purged) => audio::remove(&db, &purged.leftovers),
+            Ok(purged) => stored_audio::remove(&db, &purged.leftovers),
             Err(e) => eprintln!("retention on a recording's way: {e}"),
         }
     }
@@ -275,7 +263,7 @@ fn purge_recordings(campaign_id: i64) -> Result<Reply, ApiError> {
         Some(days) => recording::purge(&db, campaign_id, days, PURGE_BATCH)?,
         None => recording::Purged::default(),
     };
-    audio::remove(&db, &purged.leftovers);
+    stored_audio::remove(&db, &purged.leftovers);
     Ok(Reply::ok(&purged))
 }
 
@@ -298,83 +286,6 @@ fn delete_recording(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply,
         Ok(deleted.map(|leftovers| (existing, leftovers)))
     })?;
     events::emit("recordings", "deleted", cid, &existing);
-    audio::remove(&db, &leftovers);
-    Ok(Reply::ok(&"Deleted: True"))
-}
-
-/// 201 the first time, 200 when it replaces, `{"content_type", "bytes", "sha256"}`. 415 for a
-/// type that is not `audio/*`; 413 past `audio_max_bytes` (at once when `Content-Length`
-/// says so), and nothing changes; 404 when the recording does not exist. Written in chunks of
-/// `audio_chunk_bytes`.
-fn put_audio(
-    req: &Request,
-    mut body: Body,
-    campaign_id: i64,
-    cid: &str,
-) -> Result<Reply, ApiError> {
-    let content_type = req
-        .header("content-type")
-        .map(negotiation::media_type)
-        .filter(|t| {
-            t.strip_prefix("audio/")
-                .is_some_and(|s| !s.is_empty() && s != "*")
-        })
-        .ok_or(ApiError::UnsupportedMediaType)?;
-    negotiation::check_accept(req.header("accept"), negotiation::JSON)?;
-    let settings = audio::Settings::from_variables();
-    let announced = req
-        .header("content-length")
-        .and_then(|n| n.trim().parse::<u64>().ok());
-    if announced.is_some_and(|n| n > settings.max_bytes) {
-        return Err(ApiError::PayloadTooLarge);
-    }
-    let db = db::open()?;
-    let upload = audio::upload(&db, campaign_id, cid, content_type, &mut body, &settings)?;
-    let (status, action) = if upload.replaced {
-        (200, "edited")
-    } else {
-        (201, "created")
-    };
-    events::emit("audio", action, cid, &upload.audio);
-    Ok(Reply::json(status, &upload.audio))
-}
-
-/// The audio, whole (200) or one range of it (206, `Range: bytes=...`; 416 when no byte of it
-/// exists), with its `ETag` (its SHA-256) and `Accept-Ranges`; 304 when `If-None-Match` names
-/// it; 406 when `Accept` does not allow its type; 404 when there is none. `HEAD`: the same
-/// head, no body.
-fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let found = recording::get(&db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
-    let audio = found.audio.ok_or(ApiError::NotFound)?;
-    if !negotiation::accepts(req.header("accept"), &audio.content_type) {
-        return Err(ApiError::NotAcceptable);
-    }
-    let tag = format!("\"{}\"", audio.sha256);
-    if conditional::none_match_fails(req, &tag) {
-        return Ok(Reply::empty(304)
-            .with_header("etag", tag)
-            .with_header("accept-ranges", "bytes"));
-    }
-    let (status, first, length) = match range::parse(req.header("range"), audio.bytes) {
-        Ranged::Whole => (200, 0, audio.bytes),
-        Ranged::Part { first, last } => (206, first, last - first + 1),
-        Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(audio.bytes)),
-    };
-    let mut reply = Reply::streamed(status, audio::stream(&audio, first, length)?)
-        .with_header("content-type", audio.content_type.clone())
-        .with_header("etag", tag)
-        .with_header("accept-ranges", "bytes");
-    if status == 206 {
-        let last = first + length - 1;
-        let range = format!("bytes {first}-{last}/{}", audio.bytes);
-        reply = reply.with_header("content-range", range);
-    }
-    Ok(reply)
-}
-
-/// 200 `"Deleted: True"`, or 404 when the recording has no audio.
-fn delete_audio(campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
-    let deleted = audio::delete(&db::open()?, campaign_id, cid)?;
-    events::emit("audio", "deleted", cid, &deleted);
+    stored_audio::remove(&db, &leftovers);
     Ok(Reply::ok(&"Deleted: True"))
 }

@@ -11,7 +11,7 @@ use common::{
 use serde::Serialize;
 use serde_json::Value;
 
-use crate::stored_audio::{self, Audio, Leftover};
+use common::stored_audio::{self, Audio, Leftover};
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
 pub struct Recording {
@@ -178,10 +178,6 @@ pub fn add(db: &Db, campaign_id: i64, new: NewRecording) -> Result<(), ApiError>
     }
 }
 
-/// The audio columns a statement returns, for [`read_audio`].
-const AUDIO_COLUMNS: &str =
-    "audio_content_type, audio_bytes, audio_sha256, audio_generation, audio_chunk_bytes";
-
 /// Delete an existing recording, in one statement; `guard`: only while it is at that
 /// version. Its audio, if any, becomes a leftover (a trigger, `migrations/0010_...`), whose
 /// chunks the caller removes. `None` when nothing was deleted (gone, or past `guard`).
@@ -196,7 +192,7 @@ pub fn delete(
         sql.push_str(" AND version = ?");
         params.push(version.param());
     }
-    sql.push_str(&format!(" RETURNING {AUDIO_COLUMNS}"));
+    sql.push_str(&format!(" RETURNING {}", stored_audio::COLUMNS));
     let deleted = db.write(&sql, &params)?;
     let Some(row) = deleted.first() else {
         return Ok(None);
@@ -204,40 +200,6 @@ pub fn delete(
     Ok(Some(
         stored_audio::read(&row)?.iter().map(Leftover::of).collect(),
     ))
-}
-
-/// Set (or, with `None`, remove) a recording's audio, in one statement, only while its audio
-/// is still `was` (its generation) and, when setting, while the new audio's chunks are still
-/// the upload's own (their leftovers row, which a later upload's clearing takes away); its
-/// version moves on, and the audio it had becomes a leftover (a trigger). `false` when the
-/// recording is gone or either condition failed.
-pub fn set_audio(
-    db: &Db,
-    campaign_id: i64,
-    cid: &str,
-    audio: Option<&Audio>,
-    was: Option<&str>,
-) -> Result<bool, ApiError> {
-    let written = db.write(
-        "UPDATE recordings SET audio_content_type = ?, audio_bytes = ?, audio_sha256 = ?, \
-         audio_generation = ?, audio_chunk_bytes = ?, version = version + 1 \
-         WHERE campaign_id = ? AND cid = ? AND audio_generation IS ? \
-         AND (? IS NULL OR EXISTS (SELECT 1 FROM audio_leftovers WHERE generation = ?)) \
-         RETURNING cid",
-        &params![
-            audio.map(|a| a.content_type.as_str()),
-            audio.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)),
-            audio.map(|a| a.sha256.as_str()),
-            audio.map(|a| a.generation.as_str()),
-            audio.map(|a| i64::try_from(a.chunk_bytes).unwrap_or(i64::MAX)),
-            campaign_id,
-            cid,
-            was,
-            audio.map(|a| a.generation.as_str()),
-            audio.map(|a| a.generation.as_str()),
-        ],
-    )?;
-    Ok(!written.is_empty())
 }
 
 /// What one purge did: how many expired recordings it deleted, and how many are left.
@@ -267,7 +229,8 @@ pub fn purge(
         &format!(
             "DELETE FROM recordings WHERE rowid IN (SELECT rowid FROM recordings \
              WHERE campaign_id = ? AND end_time < ? ORDER BY end_time LIMIT ?) \
-             RETURNING {AUDIO_COLUMNS}"
+             RETURNING {}",
+            stored_audio::COLUMNS
         ),
         &params![campaign_id, cutoff, batch],
     )?;

@@ -169,7 +169,13 @@ impl fmt::Display for ApiError {
             Self::ServiceUnavailable(detail) | Self::DatabaseUnavailable(detail) => {
                 write!(f, "503 {detail}")
             }
-            other => write!(f, "{} {:?}", other.status(), other.messages()),
+            // `400 ["Incorrect parameters sent: x"]`: the body a client gets.
+            other => write!(
+                f,
+                "{} {}",
+                other.status(),
+                serde_json::to_string(&other.messages()).unwrap_or_default()
+            ),
         }
     }
 }
@@ -178,7 +184,7 @@ impl From<spin_sdk::sqlite::Error> for ApiError {
     /// `SQLITE_BUSY` (the database locked past the wait) is overload, 503; a database that
     /// cannot be reached is 503 too; anything else is ours, 500.
     fn from(e: spin_sdk::sqlite::Error) -> Self {
-        let detail = format!("sqlite: {e:?}");
+        let detail = format!("sqlite: {}", crate::host_error::sqlite(&e));
         if is_busy(&e) {
             Self::service_unavailable(detail)
         } else if is_unreachable(&e) {
@@ -192,7 +198,7 @@ impl From<spin_sdk::sqlite::Error> for ApiError {
 impl From<spin_sdk::key_value::Error> for ApiError {
     /// The key-value store failing is ours, 500.
     fn from(e: spin_sdk::key_value::Error) -> Self {
-        Self::internal(format!("key-value: {e:?}"))
+        Self::internal(format!("key-value: {}", crate::host_error::key_value(&e)))
     }
 }
 

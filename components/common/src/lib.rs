@@ -10,8 +10,8 @@ pub mod db;
 pub mod error;
 pub mod events;
 pub mod hex;
+pub mod host_error;
 pub mod http;
-pub mod http_error;
 pub mod negotiation;
 pub mod outbound;
 pub mod pagination;
@@ -19,6 +19,7 @@ pub mod query;
 pub mod random;
 pub mod range;
 pub mod resource;
+pub mod stored_audio;
 pub mod table;
 pub mod webhook_post;
 

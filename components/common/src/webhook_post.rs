@@ -9,7 +9,7 @@ use serde::Serialize;
 use sha2::Sha256;
 use spin_sdk::wit::wasi::http0_2_0::{outgoing_handler, types as wasi_http};
 
-use crate::{dates, hex, http_error};
+use crate::{dates, hex, host_error};
 
 /// How long one attempt may take, connection to response head.
 pub const TIMEOUT: Duration = Duration::from_secs(5);
@@ -104,7 +104,7 @@ impl Sent {
         };
         let answer = match got {
             Ok(Ok(response)) => Ok(response.status()),
-            Ok(Err(e)) => Err(http_error::describe(&e)),
+            Ok(Err(e)) => Err(host_error::describe(&e)),
             Err(()) => Err("the response was taken already".into()),
         };
         self.answer = Some(answer);
@@ -130,14 +130,7 @@ impl Sent {
 /// Send the post: its response's future, and whether the body went out whole; or why it
 /// could not be sent.
 fn start(post: &Post) -> Result<(wasi_http::FutureIncomingResponse, Result<(), String>), String> {
-    let uri: http::Uri = post.url.parse().map_err(|e| format!("bad url: {e}"))?;
-    let scheme = match uri.scheme_str() {
-        Some("https") => wasi_http::Scheme::Https,
-        Some("http") => wasi_http::Scheme::Http,
-        _ => return Err("bad url: not http or https".into()),
-    };
-    let authority = uri.authority().ok_or("bad url: no host")?.to_string();
-    let path = uri.path_and_query().map_or("/", |p| p.as_str());
+    let (scheme, authority, path) = parts(post.url)?;
     let body = post.body.as_bytes();
     let headers = wasi_http::Fields::from_list(&[
         ("content-type".into(), b"application/json".to_vec()),
@@ -152,12 +145,12 @@ fn start(post: &Post) -> Result<(wasi_http::FutureIncomingResponse, Result<(), S
             signature(post.secret, body).into_bytes(),
         ),
     ])
-    .map_err(|e| format!("headers: {e:?}"))?;
+    .map_err(|e| format!("headers: {}", host_error::header(&e)))?;
     let request = wasi_http::OutgoingRequest::new(headers);
     let set = request.set_method(&wasi_http::Method::Post).is_ok()
         && request.set_scheme(Some(&scheme)).is_ok()
         && request.set_authority(Some(&authority)).is_ok()
-        && request.set_path_with_query(Some(path)).is_ok();
+        && request.set_path_with_query(Some(&path)).is_ok();
     if !set {
         return Err("bad url".into());
     }
@@ -167,8 +160,32 @@ fn start(post: &Post) -> Result<(wasi_http::FutureIncomingResponse, Result<(), S
     let _ = options.set_connect_timeout(Some(nanos));
     let _ = options.set_first_byte_timeout(Some(nanos));
     let future =
-        outgoing_handler::handle(request, Some(options)).map_err(|e| http_error::describe(&e))?;
+        outgoing_handler::handle(request, Some(options)).map_err(|e| host_error::describe(&e))?;
     Ok((future, write_body(outgoing, body)))
+}
+
+/// A subscription's URL as the host takes it: the scheme, the authority, and the path with
+/// its query (`/` when there is none; a fragment is not sent). Split by hand rather than by
+/// the `http` crate's URI parser (8 KiB in every component that delivers): the URL was
+/// checked when the subscription was written (`outbound::allows`, which parses it).
+fn parts(url: &str) -> Result<(wasi_http::Scheme, String, String), String> {
+    let (scheme, rest) = url.split_once("://").ok_or("bad url: no scheme")?;
+    let scheme = match scheme.to_ascii_lowercase().as_str() {
+        "https" => wasi_http::Scheme::Https,
+        "http" => wasi_http::Scheme::Http,
+        _ => return Err("bad url: not http or https".into()),
+    };
+    let rest = rest.split('#').next().unwrap_or("");
+    let (authority, path) = rest.split_at(rest.find(['/', '?']).unwrap_or(rest.len()));
+    if authority.is_empty() {
+        return Err("bad url: no host".into());
+    }
+    let path = match path.as_bytes().first() {
+        None => "/".to_string(),
+        Some(b'?') => format!("/{path}"),
+        Some(_) => path.to_string(),
+    };
+    Ok((scheme, authority.to_string(), path))
 }
 
 fn write_body(outgoing: wasi_http::OutgoingBody, body: &[u8]) -> Result<(), String> {
@@ -177,10 +194,10 @@ fn write_body(outgoing: wasi_http::OutgoingBody, body: &[u8]) -> Result<(), Stri
         for piece in body.chunks(4096) {
             stream
                 .blocking_write_and_flush(piece)
-                .map_err(|e| format!("sending the body: {e:?}"))?;
+                .map_err(|e| format!("sending the body: {}", host_error::stream(&e)))?;
         }
     }
-    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| http_error::describe(&e))
+    wasi_http::OutgoingBody::finish(outgoing, None).map_err(|e| host_error::describe(&e))
 }
 
 /// `sha256=<hex HMAC-SHA256 of body with secret>`: the `X-Xivo-Signature` header.
@@ -194,6 +211,43 @@ pub fn signature(secret: &str, body: &[u8]) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    /// The same parts as the `http` crate's parser gives, for URLs a subscription may hold.
+    #[test]
+    fn parts_as_http_parses_them() {
+        for url in [
+            "http://hooks.example.com/in",
+            "https://hooks.example.com:8443/in/deep?x=1&y=2",
+            "HTTPS://Hooks.Example.com",
+            "http://127.0.0.1:8080",
+            "http://[::1]:8080/a",
+            "http://h?only=query",
+            "http://h/a#fragment",
+        ] {
+            let uri: http::Uri = url.parse().unwrap();
+            let (scheme, authority, path) = parts(url).unwrap();
+            let want_scheme = match uri.scheme_str() {
+                Some("https") => "https",
+                _ => "http",
+            };
+            let got_scheme = match scheme {
+                wasi_http::Scheme::Https => "https",
+                _ => "http",
+            };
+            assert_eq!(got_scheme, want_scheme, "{url}");
+            assert_eq!(authority, uri.authority().unwrap().as_str(), "{url}");
+            let want_path = uri.path_and_query().map_or("/", |p| p.as_str());
+            let want_path = if want_path.starts_with('?') {
+                format!("/{want_path}")
+            } else {
+                want_path.to_string()
+            };
+            assert_eq!(path, want_path, "{url}");
+        }
+        assert!(parts("ftp://h/x").is_err());
+        assert!(parts("http:///x").is_err());
+        assert!(parts("hooks.example.com").is_err());
+    }
 
     #[test]
     fn signatures_are_hmac_sha256_in_hex() {

@@ -19,7 +19,7 @@ pub const BYTES: usize = 50 << 20;
 /// How many uploads and downloads are timed (the median is reported).
 pub const TIMES: usize = 5;
 
-/// The component's chunk size (components/campaigns/src/audio.rs).
+/// The component's chunk size (components/audio/src/audio.rs).
 const CHUNK: usize = 1 << 20;
 
 /// Median seconds of an upload and of a download, through the app at `addr`.

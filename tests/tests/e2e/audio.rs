@@ -13,7 +13,7 @@ use crate::stores::{fresh_db, fresh_key_value};
 use crate::support::{start_process, Config, Server};
 
 /// A chunk in the key-value store, unless `audio_chunk_bytes` says otherwise
-/// (components/campaigns/src/audio.rs).
+/// (components/audio/src/audio.rs).
 pub const CHUNK: usize = 1 << 20;
 
 struct Setup {
@@ -58,6 +58,40 @@ impl Setup {
     fn get(&self, cid: &str, headers: &[(&str, &str)]) -> Response {
         self.s.send("GET", &self.audio(cid), headers, None)
     }
+}
+
+/// The audio's paths reach the audio component (`spin.toml`'s
+/// `/1.0/recording_campaigns/:campaign/:cid/audio`), the campaign and the cid as sent; the
+/// paths around them stay the campaigns component's. Spin's routing, which the test host
+/// follows (`tests/src/routes.rs`).
+#[test]
+fn audio_paths_reach_the_audio_component_and_only_they() {
+    let t = Setup::new();
+    let recordings = format!("/1.0/recording_campaigns/{}/", t.campaign);
+    let body = json!({"cid": "x y", "agent_no": "2123"});
+    t.s.post(&recordings, &body).expect(201);
+    // A trailing slash is the same route; the cid reaches the component percent-encoded.
+    let path = format!("{recordings}x%20y/audio/");
+    t.s.send(
+        "PUT",
+        &path,
+        &[("Content-Type", "audio/wav")],
+        Some(b"RIFF"),
+    )
+    .expect(201);
+    assert_eq!(t.recording("x%20y")["audio"]["bytes"], 4);
+    let log = t.s.log_with("audio", "x%20y/audio");
+    assert!(log.contains("\"component\":\"audio\""), "{log}");
+    // A path that goes on, or a last segment that is not `audio`: the campaigns component's.
+    for other in ["r1/audio/x", "r1/audiox", "r1/audio/x/"] {
+        t.s.get(&format!("{recordings}{other}")).expect_empty(404);
+    }
+    let log = t.s.log_with("campaigns", "r1/audiox");
+    assert!(log.contains("r1/audiox"), "{log}");
+    // An empty cid (`//`) is a cid: no such recording.
+    t.s.get(&format!("{recordings}/audio")).expect_empty(404);
+    t.s.get("/1.0/recording_campaigns/x/r1/audio")
+        .expect_empty(404);
 }
 
 /// An agent, a campaign and recordings `r1`, `r2` and `r3` in it, through `call`.
@@ -348,7 +382,7 @@ fn audio_in_chunks_of_the_configured_size() {
         .expect(200);
     assert_eq!(generations(&key_value.keys("audio/")), vec![1]);
     assert!(odd.get(&path).body == first);
-    let log = odd.log_with("campaigns", "audio_chunk_bytes = \"12\"");
+    let log = odd.log_with("audio", "audio_chunk_bytes = \"12\"");
     assert!(log.contains("audio_chunk_bytes = \"12\""), "{log}");
 
     // Deleted: every chunk goes, whatever its size.

@@ -52,7 +52,8 @@ pub(super) fn while_busy<T>(
             .filter(|d| !d.is_zero())
         else {
             return Err(ApiError::service_unavailable(format!(
-                "sqlite: {e:?} in `{sql}`: the database was busy for {} ms ({tries} tries)",
+                "sqlite: {} in `{sql}`: the database was busy for {} ms ({tries} tries)",
+                crate::host_error::sqlite(&e),
                 // Not the `u128` of `as_millis`, whose printing no other message needs.
                 u64::try_from(bound.as_millis()).unwrap_or(u64::MAX)
             )));

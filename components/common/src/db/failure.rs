@@ -6,7 +6,7 @@ use crate::error::{is_busy, is_unreachable, ApiError, Refusal};
 /// A failed statement: 503 when the database was locked past the busy timeout, or could not
 /// be reached; else 500.
 pub(super) fn failed(e: &spin_sdk::sqlite::Error, sql: &str) -> ApiError {
-    let detail = format!("sqlite: {e:?} in `{sql}`");
+    let detail = format!("sqlite: {} in `{sql}`", crate::host_error::sqlite(e));
     let refusal = match e {
         spin_sdk::sqlite::Error::Io(m) => Refusal::from_message(m),
         _ => None,

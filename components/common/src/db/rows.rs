@@ -105,7 +105,7 @@ pub fn describe(value: &Value) -> String {
     match value {
         Value::Integer(n) => n.to_string(),
         Value::Real(_) => "a real".into(),
-        Value::Text(text) => format!("{text:?}"),
+        Value::Text(text) => format!("\"{text}\""),
         Value::Blob(bytes) => format!("a blob of {} bytes", bytes.len()),
         Value::Null => "NULL".into(),
     }

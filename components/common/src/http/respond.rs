@@ -3,6 +3,7 @@
 use spin_sdk::http::{Fields, OutgoingBody, OutgoingResponse, ResponseOutparam};
 
 use super::reply::{Reply, Stream};
+use crate::host_error;
 
 /// Hand the reply to Spin: in one piece when it is held whole, else as it is produced. To a
 /// `HEAD`, the head that a `GET` would get (its `Content-Length` included), and no body.
@@ -47,7 +48,8 @@ pub(super) fn respond(out: ResponseOutparam, reply: Reply, head: bool) {
     if let Some(Stream { pieces, .. }) = reply.stream {
         out.set(response);
         for piece in pieces {
-            let written = piece.and_then(|p| write_all(&stream, &p).map_err(|e| format!("{e:?}")));
+            let written =
+                piece.and_then(|p| write_all(&stream, &p).map_err(|e| host_error::stream(&e)));
             if let Err(e) = written {
                 // Dropping the body unfinished tells the host the response was cut short.
                 return eprintln!("could not send the response: {e}");
@@ -74,7 +76,7 @@ pub(super) fn respond(out: ResponseOutparam, reply: Reply, head: bool) {
     out.set(response);
     // A large body: the host drains it now.
     if let Err(e) = write_all(&stream, rest) {
-        return eprintln!("could not send the response: {e:?}");
+        return eprintln!("could not send the response: {}", host_error::stream(&e));
     }
     finish(stream, body);
 }
@@ -105,10 +107,7 @@ fn finish(stream: wasi::io::streams::OutputStream, body: OutgoingBody) -> bool {
     match OutgoingBody::finish(body, None) {
         Ok(()) => true,
         Err(e) => {
-            eprintln!(
-                "could not send the response: {}",
-                crate::http_error::describe(&e)
-            );
+            eprintln!("could not send the response: {}", host_error::describe(&e));
             false
         }
     }

@@ -1,15 +1,22 @@
-//! An audio as it is stored: its description in its recording's row ([`Audio`]), and where
-//! its chunks are in the key-value store ([`key`]). What both the recording's SQL
-//! (`recording.rs`) and the audio's transfers (`audio.rs`) name.
+//! A recording's audio as it is stored: its description in the recording's row ([`Audio`],
+//! [`COLUMNS`]), its chunks in Spin's key-value store ([`key`]), and the removal of the chunks
+//! an audio let go ([`Leftover`], [`remove`]). Shared by the component that serves the audio
+//! (`components/audio`) and the one whose recordings show it and delete it with them
+//! (`components/campaigns`).
 
-use common::{db::Row, ApiError};
-use serde::Serialize;
+use spin_sdk::key_value::Store;
+
+use crate::{
+    db::{Db, Row},
+    error::ApiError,
+    params,
+};
 
 /// A chunk's size, in bytes (one key-value entry), unless `audio_chunk_bytes` says otherwise.
 pub const DEFAULT_CHUNK_BYTES: u64 = 1 << 20;
 
 /// A recording's audio, as its recording shows it: `{"content_type", "bytes", "sha256"}`.
-#[derive(Serialize, Debug, Clone, PartialEq)]
+#[derive(serde::Serialize, Debug, Clone, PartialEq)]
 pub struct Audio {
     pub content_type: String,
     pub bytes: u64,
@@ -29,6 +36,11 @@ impl Audio {
         self.bytes.div_ceil(self.chunk_bytes.max(1))
     }
 }
+
+/// The audio columns of a recording's row, as a statement selects or returns them for
+/// [`read`].
+pub const COLUMNS: &str =
+    "audio_content_type, audio_bytes, audio_sha256, audio_generation, audio_chunk_bytes";
 
 /// A row's audio, if it has one. A chunk size of NULL is an audio written before chunk sizes
 /// were kept (migration 0009), in chunks of [`DEFAULT_CHUNK_BYTES`].
@@ -68,5 +80,44 @@ impl Leftover {
             generation: audio.generation.clone(),
             chunks: Some(audio.chunks()),
         }
+    }
+}
+
+pub fn open_store() -> Result<Store, ApiError> {
+    Ok(Store::open_default()?)
+}
+
+/// Remove the leftovers' chunks, last first (a removal cut short leaves chunks `0..k`, which
+/// the next one finds), then their rows. A failure is logged, and the row stays for the next
+/// time: the request that cleans up has done its own work already.
+pub fn remove(db: &Db, leftovers: &[Leftover]) {
+    if leftovers.is_empty() {
+        return;
+    }
+    let removed = open_store().and_then(|store| {
+        for leftover in leftovers {
+            let generation = &leftover.generation;
+            let count = match leftover.chunks {
+                Some(count) => count,
+                None => {
+                    let mut n = 0;
+                    while store.exists(&key(generation, n))? {
+                        n += 1;
+                    }
+                    n
+                }
+            };
+            for n in (0..count).rev() {
+                store.delete(&key(generation, n))?;
+            }
+            db.write(
+                "DELETE FROM audio_leftovers WHERE generation = ?",
+                &params![generation],
+            )?;
+        }
+        Ok(())
+    });
+    if let Err(e) = removed {
+        eprintln!("audio leftovers stay for next time: {e}");
     }
 }

@@ -1,5 +1,6 @@
 //! A recording's audio: the bytes in Spin's key-value store, in chunks under
-//! `audio/<generation>/<n>`, and the SQL that says which generation is whose.
+//! `audio/<generation>/<n>`, and the SQL that says which generation is whose (the audio
+//! columns of the recording's row; the rest of the row is the campaigns component's).
 //!
 //! Chunks are `audio_chunk_bytes` long (the last may be shorter): 1 MiB unless that Spin
 //! variable says otherwise, for hosts that cap a value below 1 MiB (Fermyon Cloud: 1 MB). An
@@ -24,13 +25,11 @@ use common::{
     http::{Body, Stream},
     params, random,
     resource::again_while_changed,
+    stored_audio::{self, key, open_store, remove, Audio, Leftover, DEFAULT_CHUNK_BYTES},
     ApiError,
 };
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
-
-use crate::recording;
-use crate::stored_audio::{key, Audio, Leftover, DEFAULT_CHUNK_BYTES};
 
 /// The chunk sizes `audio_chunk_bytes` may set: a chunk is held in memory whole, and every
 /// chunk is a key (a store may count them: Fermyon Cloud allows 1,024).
@@ -69,7 +68,7 @@ impl Settings {
                 Ok(n) if CHUNK_BYTES.contains(&n) => n,
                 _ => {
                     eprintln!(
-                        "audio_chunk_bytes = {v:?} is not a size from {} to {}: chunks of {} bytes",
+                        "audio_chunk_bytes = \"{v}\" is not a size from {} to {}: chunks of {} bytes",
                         CHUNK_BYTES.start(),
                         CHUNK_BYTES.end(),
                         DEFAULT_CHUNK_BYTES
@@ -82,45 +81,6 @@ impl Settings {
             max_bytes,
             chunk_bytes,
         }
-    }
-}
-
-fn open_store() -> Result<Store, ApiError> {
-    Ok(Store::open_default()?)
-}
-
-/// Remove the leftovers' chunks, last first (a removal cut short leaves chunks `0..k`, which
-/// the next one finds), then their rows. A failure is logged, and the row stays for the next
-/// time: the request that cleans up has done its own work already.
-pub fn remove(db: &Db, leftovers: &[Leftover]) {
-    if leftovers.is_empty() {
-        return;
-    }
-    let removed = open_store().and_then(|store| {
-        for leftover in leftovers {
-            let generation = &leftover.generation;
-            let count = match leftover.chunks {
-                Some(count) => count,
-                None => {
-                    let mut n = 0;
-                    while store.exists(&key(generation, n))? {
-                        n += 1;
-                    }
-                    n
-                }
-            };
-            for n in (0..count).rev() {
-                store.delete(&key(generation, n))?;
-            }
-            db.write(
-                "DELETE FROM audio_leftovers WHERE generation = ?",
-                &params![generation],
-            )?;
-        }
-        Ok(())
-    });
-    if let Err(e) = removed {
-        eprintln!("audio leftovers stay for next time: {e}");
     }
 }
 
@@ -164,7 +124,7 @@ pub fn upload(
     body: &mut Body,
     settings: &Settings,
 ) -> Result<Upload, ApiError> {
-    recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+    find(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     clear(db, cid)?;
     let store = open_store()?;
     let generation = random::hex(16);
@@ -194,10 +154,10 @@ pub fn upload(
     // upload's clearing takes their leftovers row: 409) and the audio it replaces is the one
     // just read (else read again).
     let switched = again_while_changed(|| {
-        let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
-        let was = existing.audio.as_ref().map(|a| a.generation.as_str());
-        if recording::set_audio(db, campaign_id, cid, Some(&audio), was)? {
-            return Ok(Some(existing.audio));
+        let existing = find(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+        let was = existing.as_ref().map(|a| a.generation.as_str());
+        if set(db, campaign_id, cid, Some(&audio), was)? {
+            return Ok(Some(existing));
         }
         let claimed = db.exists(
             "SELECT COUNT(*) FROM audio_leftovers WHERE generation = ?",
@@ -278,7 +238,7 @@ pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError
     let pieces = chunks.map(move |n| {
         let mut data = store
             .get(&key(&generation, n))
-            .map_err(|e| format!("key-value: {e:?}"))?
+            .map_err(|e| format!("key-value: {}", common::host_error::key_value(&e)))?
             .ok_or_else(|| format!("chunk {n} of audio {generation} is gone (replaced?)"))?;
         let start = n * size;
         let to = usize::try_from((end - start).min(data.len() as u64)).unwrap_or(usize::MAX);
@@ -296,11 +256,55 @@ pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError
 /// leftover, which is then removed); the audio it was.
 pub fn delete(db: &Db, campaign_id: i64, cid: &str) -> Result<Audio, ApiError> {
     let deleted = again_while_changed(|| {
-        let existing = recording::get(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
-        let audio = existing.audio.ok_or(ApiError::NotFound)?;
-        let removed = recording::set_audio(db, campaign_id, cid, None, Some(&audio.generation))?;
+        let existing = find(db, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
+        let audio = existing.ok_or(ApiError::NotFound)?;
+        let removed = set(db, campaign_id, cid, None, Some(&audio.generation))?;
         Ok(removed.then_some(audio))
     })?;
     clear(db, cid)?;
     Ok(deleted)
+}
+
+/// The recording's audio, `Some(None)` when it has none; `None` when there is no such
+/// recording in the campaign.
+pub fn find(db: &Db, campaign_id: i64, cid: &str) -> Result<Option<Option<Audio>>, ApiError> {
+    let sql = format!(
+        "SELECT {} FROM recordings WHERE cid = ? AND campaign_id = ?",
+        stored_audio::COLUMNS
+    );
+    db.query_one(&sql, &params![cid, campaign_id], stored_audio::read)
+}
+
+/// Set (or, with `None`, remove) a recording's audio, in one statement, only while its audio
+/// is still `was` (its generation) and, when setting, while the new audio's chunks are still
+/// the upload's own (their leftovers row, which a later upload's clearing takes away); its
+/// version moves on, and the audio it had becomes a leftover (a trigger). `false` when the
+/// recording is gone or either condition failed.
+fn set(
+    db: &Db,
+    campaign_id: i64,
+    cid: &str,
+    audio: Option<&Audio>,
+    was: Option<&str>,
+) -> Result<bool, ApiError> {
+    let written = db.write(
+        "UPDATE recordings SET audio_content_type = ?, audio_bytes = ?, audio_sha256 = ?, \
+         audio_generation = ?, audio_chunk_bytes = ?, version = version + 1 \
+         WHERE campaign_id = ? AND cid = ? AND audio_generation IS ? \
+         AND (? IS NULL OR EXISTS (SELECT 1 FROM audio_leftovers WHERE generation = ?)) \
+         RETURNING cid",
+        &params![
+            audio.map(|a| a.content_type.as_str()),
+            audio.map(|a| i64::try_from(a.bytes).unwrap_or(i64::MAX)),
+            audio.map(|a| a.sha256.as_str()),
+            audio.map(|a| a.generation.as_str()),
+            audio.map(|a| i64::try_from(a.chunk_bytes).unwrap_or(i64::MAX)),
+            campaign_id,
+            cid,
+            was,
+            audio.map(|a| a.generation.as_str()),
+            audio.map(|a| a.generation.as_str()),
+        ],
+    )?;
+    Ok(!written.is_empty())
 }

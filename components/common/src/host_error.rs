@@ -1,10 +1,12 @@
-//! A host's HTTP error (`wasi:http`'s `error-code`) in words, for logs and a webhook's
-//! history: the variant's name, as its `Debug` would start, and the host's own text when it
-//! gives one. Written out because the generated `Debug`, with its payloads, weighed 5 KB in
-//! every component.
+//! The host's errors in words, for logs, 500 details and a webhook's history: HTTP error codes,
+//! streams, headers, SQLite and the key-value store. The variant's name, as its `Debug` starts,
+//! and the host's own text when it gives one. Written out because the generated `Debug`s, with
+//! their payloads and the quoting of strings (Unicode tables and all), weighed 10 KB in every
+//! component.
 
-use spin_sdk::wit::wasi::http0_2_0::types::ErrorCode;
+use spin_sdk::wit::wasi::http0_2_0::types::{ErrorCode, HeaderError};
 
+/// An outbound request's failure (`wasi:http`'s `error-code`).
 pub fn describe(code: &ErrorCode) -> String {
     use ErrorCode::*;
     let name = match code {
@@ -52,6 +54,48 @@ pub fn describe(code: &ErrorCode) -> String {
     name.to_string()
 }
 
+/// A stream's failure: closed, or the host's own description of the last operation's error.
+pub fn stream(e: &wasi::io::streams::StreamError) -> String {
+    match e {
+        wasi::io::streams::StreamError::Closed => "stream closed".into(),
+        wasi::io::streams::StreamError::LastOperationFailed(e) => {
+            format!("stream failed: {}", e.to_debug_string())
+        }
+    }
+}
+
+/// Headers refused.
+pub fn header(e: &HeaderError) -> &'static str {
+    match e {
+        HeaderError::InvalidSyntax => "InvalidSyntax",
+        HeaderError::Forbidden => "Forbidden",
+        HeaderError::Immutable => "Immutable",
+    }
+}
+
+/// A statement's failure, as Spin's SQLite interface gives it.
+pub fn sqlite(e: &spin_sdk::sqlite::Error) -> String {
+    use spin_sdk::sqlite::Error::*;
+    match e {
+        NoSuchDatabase => "NoSuchDatabase".into(),
+        AccessDenied => "AccessDenied".into(),
+        InvalidConnection => "InvalidConnection".into(),
+        DatabaseFull => "DatabaseFull".into(),
+        Io(message) => format!("Io: {message}"),
+    }
+}
+
+/// The key-value store's failure.
+pub fn key_value(e: &spin_sdk::key_value::Error) -> String {
+    use spin_sdk::key_value::Error::*;
+    match e {
+        StoreTableFull => "StoreTableFull".into(),
+        NoSuchStore => "NoSuchStore".into(),
+        AccessDenied => "AccessDenied".into(),
+        Other(message) => format!("Other: {message}"),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -70,5 +114,14 @@ mod tests {
         }
         let text = ErrorCode::InternalError(Some("boom".into()));
         assert_eq!(describe(&text), "InternalError: boom");
+        let locked = spin_sdk::sqlite::Error::Io("database is locked".into());
+        assert_eq!(sqlite(&locked), "Io: database is locked");
+        assert_eq!(
+            sqlite(&spin_sdk::sqlite::Error::AccessDenied),
+            "AccessDenied"
+        );
+        let other = spin_sdk::key_value::Error::Other("gone".into());
+        assert_eq!(key_value(&other), "Other: gone");
+        assert_eq!(header(&HeaderError::Forbidden), "Forbidden");
     }
 }
