@@ -149,8 +149,9 @@ fn delivery(subscriber: &Subscriber, event: &Event) -> Delivery {
         "resource": event.resource,
         "resource_id": event.resource_id,
         "data": event.data,
-    })
-    .to_string();
+    });
+    // Not `Value`'s `to_string`, whose `Display` is a second writer of JSON.
+    let body = serde_json::to_string(&body).unwrap_or_default();
     Delivery {
         webhook_id: subscriber.id,
         id,
