@@ -179,7 +179,7 @@ fn filter_sql(f: &Filters) -> (String, Vec<SqlValue>) {
     let sql = if clauses.is_empty() {
         String::new()
     } else {
-        format!(" WHERE {}", clauses.join(" AND "))
+        format!(" WHERE {}", common::text::join(&clauses, " AND "))
     };
     (sql, values)
 }
@@ -220,8 +220,8 @@ pub fn create(db: &Db, changes: &Changes) -> Result<i64, ApiError> {
     validate(db, &mut campaign, None)?;
     let sql = format!(
         "INSERT INTO recording_campaigns ({}) VALUES ({}) RETURNING id",
-        COLUMN_NAMES.join(", "),
-        ["?"; COLUMN_NAMES.len()].join(", ")
+        common::text::join(&COLUMN_NAMES, ", "),
+        common::text::join(&["?"; COLUMN_NAMES.len()], ", ")
     );
     let created = db.write(&sql, &columns(&campaign)).map_err(refused)?;
     new_id(&created)
@@ -256,8 +256,8 @@ pub fn update(
     let sql = format!(
         "UPDATE recording_campaigns SET {}, version = version + NOT ({}) WHERE id = ?{} \
          RETURNING id",
-        sets.join(", "),
-        kept.join(" AND "),
+        common::text::join(&sets, ", "),
+        common::text::join(&kept, " AND "),
         if guard.is_some() {
             " AND version = ?"
         } else {

@@ -98,7 +98,7 @@ fn list_in(
     }
     let (time, time_values) = f.time.sql("start_time");
     values.extend(time_values);
-    let filter = format!("{}{time}", clauses.join(" AND "));
+    let filter = format!("{}{time}", common::text::join(&clauses, " AND "));
     // The kept counts answer when no filter but the agent or the time range is given.
     let counted = f.caller.is_none() && f.cid.is_none();
     let whole_campaign = counted && f.agent_no.is_none() && f.time.is_empty();

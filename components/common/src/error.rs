@@ -238,10 +238,7 @@ pub fn is_unreachable(e: &spin_sdk::sqlite::Error) -> bool {
 }
 
 fn join<S: AsRef<str>>(keys: &[S]) -> String {
-    keys.iter()
-        .map(AsRef::as_ref)
-        .collect::<Vec<_>>()
-        .join(", ")
+    crate::text::join(keys, ", ")
 }
 
 #[cfg(test)]

@@ -13,7 +13,6 @@ use std::cell::RefCell;
 use std::time::Duration;
 
 use serde::Serialize;
-use serde_json::{json, Value};
 
 pub use crate::webhook_post::Outcome;
 use crate::{
@@ -47,8 +46,10 @@ pub const ACTIONS: &[&str] = &["created", "edited", "deleted"];
 struct Event {
     name: String,
     resource: &'static str,
-    resource_id: Value,
-    data: Value,
+    /// JSON text.
+    resource_id: String,
+    /// JSON text.
+    data: String,
 }
 
 thread_local! {
@@ -74,12 +75,11 @@ pub fn emit(
     PENDING.with(|pending| pending.borrow_mut().push(event));
 }
 
-/// `data` as a JSON value, by way of its text: the code that writes a resource as JSON text
-/// (for its responses) and the one that reads JSON text (for request bodies) are in every
-/// component already, where `serde_json::to_value` would add a second writer per resource.
-fn json_value(data: &impl Serialize) -> Value {
-    let text = serde_json::to_vec(data).unwrap_or_default();
-    serde_json::from_slice(&text).unwrap_or(Value::Null)
+/// `data` as JSON text, by the writer the responses use (`serde_json::to_value` and `json!`
+/// would add a second writer per resource, and one of `Value`); the delivery's body is put
+/// together from it (`delivery`).
+fn json_value(data: &impl Serialize) -> String {
+    serde_json::to_string(data).unwrap_or_else(|_| "null".into())
 }
 
 /// Whether `name` is an event some family emits.
@@ -142,16 +142,16 @@ fn deliver(events: &[Event]) -> Result<(), ApiError> {
 fn delivery(subscriber: &Subscriber, event: &Event) -> Delivery {
     let id = random::hex(16);
     let at = dates::now();
-    let body = json!({
-        "event": event.name,
-        "id": id,
-        "at": at,
-        "resource": event.resource,
-        "resource_id": event.resource_id,
-        "data": event.data,
-    });
-    // Not `Value`'s `to_string`, whose `Display` is a second writer of JSON.
-    let body = serde_json::to_string(&body).unwrap_or_default();
+    let text = |s: &str| serde_json::to_string(s).unwrap_or_default();
+    let body = format!(
+        "{{\"event\":{},\"id\":{},\"at\":{},\"resource\":{},\"resource_id\":{},\"data\":{}}}",
+        text(&event.name),
+        text(&id),
+        text(&at),
+        text(event.resource),
+        event.resource_id,
+        event.data
+    );
     Delivery {
         webhook_id: subscriber.id,
         id,
@@ -211,8 +211,8 @@ fn post<'a>(url: &'a str, secret: &'a str, delivery: &'a Delivery) -> Post<'a> {
 
 /// `(?, ?, ...)` (`width` marks) once for each of `rows` rows: the rows of a `VALUES`.
 fn value_rows(rows: usize, width: usize) -> String {
-    let row = format!("({})", vec!["?"; width].join(", "));
-    vec![row; rows].join(", ")
+    let row = format!("({})", crate::text::join(&vec!["?"; width], ", "));
+    crate::text::join(&vec![row; rows], ", ")
 }
 
 /// Keep deliveries in their subscriptions' histories with their first attempts, in one

@@ -21,6 +21,7 @@ pub mod range;
 pub mod resource;
 pub mod stored_audio;
 pub mod table;
+pub mod text;
 pub mod webhook_post;
 
 pub use error::ApiError;

@@ -143,8 +143,8 @@ pub fn update_row<R: Table>(
     let sql = format!(
         "UPDATE {} SET {}, version = version + NOT ({}) WHERE id = ?{} RETURNING id",
         R::NAME,
-        sets.join(", "),
-        kept.join(" AND "),
+        crate::text::join(&sets, ", "),
+        crate::text::join(&kept, " AND "),
         if guard.is_some() {
             " AND version = ?"
         } else {

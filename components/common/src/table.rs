@@ -54,11 +54,11 @@ pub trait Table: Sized {
     /// [`values`]: Table::values
     fn insert_sql() -> String {
         let columns: Vec<String> = Self::COLUMNS.iter().map(|c| format!("\"{c}\"")).collect();
-        let marks = vec!["?"; columns.len()].join(", ");
+        let marks = crate::text::join(&vec!["?"; columns.len()], ", ");
         format!(
             "INSERT INTO {} ({}) VALUES ({marks}) RETURNING id",
             Self::NAME,
-            columns.join(", ")
+            crate::text::join(&columns, ", ")
         )
     }
 
@@ -72,7 +72,7 @@ pub trait Table: Sized {
         format!(
             "UPDATE {} SET {}, version = version + 1 WHERE id = ?",
             Self::NAME,
-            sets.join(", ")
+            crate::text::join(&sets, ", ")
         )
     }
 }

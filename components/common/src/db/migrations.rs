@@ -199,7 +199,7 @@ fn inside_trigger(statement: &str) -> bool {
         })
         .filter(|l| !l.is_empty())
         .collect();
-    let code = code.join(" ");
+    let code = crate::text::join(&code, " ");
     code.starts_with("CREATE TRIGGER") && !code.ends_with("END")
 }
 

@@ -51,7 +51,7 @@ pub fn loggable_path(path_with_query: &str) -> String {
                 .filter(|p| !p.is_empty())
                 .map(|p| p.split_once('=').map_or(p, |(k, _)| k))
                 .collect();
-            format!("{path}?{}", keys.join("&"))
+            format!("{path}?{}", crate::text::join(&keys, "&"))
         }
     };
     if path.len() > MAX_LOGGED_PATH {
