@@ -10,7 +10,13 @@ pub fn sleep(duration: Duration) {
 
 /// Now, in seconds since the Unix epoch (0 for a clock set before it).
 pub fn unix_seconds() -> u64 {
+    since_epoch().as_secs()
+}
+
+/// Now, since the Unix epoch, to the nanosecond the host gives (zero for a clock set before
+/// it): for dates with their milliseconds.
+pub fn since_epoch() -> Duration {
     SystemTime::now()
         .duration_since(UNIX_EPOCH)
-        .map_or(0, |d| d.as_secs())
+        .unwrap_or_default()
 }

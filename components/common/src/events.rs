@@ -69,8 +69,8 @@ pub fn emit(
     let event = Event {
         name: format!("{resource}_{action}"),
         resource,
-        resource_id: json_value(&resource_id),
-        data: json_value(data),
+        resource_id: json_text(&resource_id),
+        data: json_text(data),
     };
     PENDING.with(|pending| pending.borrow_mut().push(event));
 }
@@ -78,7 +78,7 @@ pub fn emit(
 /// `data` as JSON text, by the writer the responses use (`serde_json::to_value` and `json!`
 /// would add a second writer per resource, and one of `Value`); the delivery's body is put
 /// together from it (`delivery`).
-fn json_value(data: &impl Serialize) -> String {
+fn json_text(data: &impl Serialize) -> String {
     serde_json::to_string(data).unwrap_or_else(|_| "null".into())
 }
 

@@ -5,8 +5,6 @@
 
 mod read;
 
-use std::time::{SystemTime, UNIX_EPOCH};
-
 pub use read::parse;
 
 /// A moment to the second, in UTC: seconds since 1970-01-01 00:00:00. Ordered as time is.
@@ -30,9 +28,7 @@ impl Moment {
     }
 
     fn now() -> (Moment, u32) {
-        let since = SystemTime::now()
-            .duration_since(UNIX_EPOCH)
-            .unwrap_or_default();
+        let since = crate::clock::since_epoch();
         let seconds = i64::try_from(since.as_secs()).unwrap_or(i64::MAX / 2);
         (Moment(seconds), since.subsec_millis())
     }
