@@ -2,7 +2,9 @@
 //! sent, then all their answers are awaited together, so that an event for many subscriptions
 //! takes as long as its slowest receiver, not their sum.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::clock::Instant;
 
 use hmac::{Hmac, Mac};
 use serde::Serialize;

@@ -42,14 +42,91 @@ pub fn truthy(value: &str) -> bool {
 
 /// `127.0.0.1:5000` or `[::1]:5000` → the IP (an IPv4-mapped IPv6 address as IPv4).
 pub fn parse_client_addr(addr: &str) -> Option<IpAddr> {
-    let ip: IpAddr = match addr.parse::<std::net::SocketAddr>() {
-        Ok(sa) => sa.ip(),
-        Err(_) => addr.parse().ok()?,
+    // `a.b.c.d:port` or `[v6]:port` (`SocketAddr`'s `Display`, as Spin writes it), or a
+    // bare address.
+    let host = match addr.strip_prefix('[') {
+        Some(rest) => {
+            let (host, port) = rest.split_once("]:")?;
+            port.parse::<u16>().ok()?;
+            host
+        }
+        None => match addr.split_once(':') {
+            Some((host, port)) if !port.contains(':') => {
+                port.parse::<u16>().ok()?;
+                host
+            }
+            _ => addr,
+        },
     };
+    let ip = parse_ip(host)?;
     Some(match ip {
         IpAddr::V6(v6) => v6.to_ipv4_mapped().map_or(ip, IpAddr::V4),
         v4 => v4,
     })
+}
+
+/// An IPv4 or IPv6 address in the forms `IpAddr`'s `FromStr` takes (no leading zeros in
+/// IPv4's parts; IPv6's groups of 1 to 4 hex digits, one `::` standing for one group or more,
+/// an IPv4 tail), without its generic parser.
+pub fn parse_ip(text: &str) -> Option<IpAddr> {
+    if !text.contains(':') {
+        return parse_v4(text).map(IpAddr::from);
+    }
+    let mut groups = [0u16; 8];
+    let (head, tail) = match text.split_once("::") {
+        Some((h, t)) => (h, Some(t)),
+        None => (text, None),
+    };
+    let read = |part: &str, out: &mut [u16]| -> Option<usize> {
+        if part.is_empty() {
+            return Some(0);
+        }
+        let mut n = 0;
+        let mut pieces = part.split(':').peekable();
+        while let Some(piece) = pieces.next() {
+            if pieces.peek().is_none() && piece.contains('.') {
+                let [a, b, c, d] = parse_v4(piece)?;
+                *out.get_mut(n)? = u16::from_be_bytes([a, b]);
+                *out.get_mut(n + 1)? = u16::from_be_bytes([c, d]);
+                return Some(n + 2);
+            }
+            if piece.is_empty() || piece.len() > 4 || !piece.bytes().all(|b| b.is_ascii_hexdigit())
+            {
+                return None;
+            }
+            *out.get_mut(n)? = u16::from_str_radix(piece, 16).ok()?;
+            n += 1;
+        }
+        Some(n)
+    };
+    let head_len = read(head, &mut groups)?;
+    match tail {
+        None if head_len == 8 => {}
+        Some(tail) if head_len < 8 => {
+            let mut rest = [0u16; 8];
+            let tail_len = read(tail, &mut rest[..7 - head_len])?;
+            groups[8 - tail_len..].copy_from_slice(&rest[..tail_len]);
+        }
+        _ => return None,
+    }
+    Some(IpAddr::from(groups))
+}
+
+fn parse_v4(text: &str) -> Option<[u8; 4]> {
+    let mut octets = [0u8; 4];
+    let mut parts = text.split('.');
+    for octet in &mut octets {
+        let part = parts.next()?;
+        if part.is_empty()
+            || part.len() > 3
+            || (part.len() > 1 && part.starts_with('0'))
+            || !part.bytes().all(|b| b.is_ascii_digit())
+        {
+            return None;
+        }
+        *octet = part.parse().ok()?;
+    }
+    parts.next().is_none().then_some(octets)
 }
 
 /// An IP or a CIDR range.
@@ -62,11 +139,8 @@ pub struct Cidr {
 impl Cidr {
     pub fn parse(text: &str) -> Option<Self> {
         let (ip, prefix) = match text.trim().split_once('/') {
-            Some((ip, p)) => (
-                ip.trim().parse::<IpAddr>().ok()?,
-                Some(p.trim().parse::<u8>().ok()?),
-            ),
-            None => (text.trim().parse::<IpAddr>().ok()?, None),
+            Some((ip, p)) => (parse_ip(ip.trim())?, Some(p.trim().parse::<u8>().ok()?)),
+            None => (parse_ip(text.trim())?, None),
         };
         let max = if ip.is_ipv4() { 32 } else { 128 };
         let prefix = prefix.unwrap_or(max);
@@ -149,6 +223,60 @@ pub(super) mod tests {
         for no in ["false", "False", "FALSE", "0", "no", "off", "", "ture"] {
             assert!(!truthy(no), "{no}");
         }
+    }
+
+    /// The hand parser takes exactly what std's `IpAddr` parser takes, on valid addresses, their
+    /// mutations and random text.
+    #[test]
+    fn ips_parse_as_std_parses_them() {
+        let mut seed = 0x2545_f491_4f6c_dd1d_u64;
+        let mut next = move |n: usize| {
+            seed ^= seed << 13;
+            seed ^= seed >> 7;
+            seed ^= seed << 17;
+            usize::try_from(seed % n as u64).unwrap()
+        };
+        let valid = [
+            "127.0.0.1",
+            "0.0.0.0",
+            "255.255.255.255",
+            "::",
+            "::1",
+            "2001:db8::5",
+            "::ffff:127.0.0.1",
+            "1:2:3:4:5:6:7:8",
+            "1::8",
+            "fe80::1:2",
+            "1:2:3:4:5:6:1.2.3.4",
+            "::1.2.3.4",
+            "abcd:ef01::",
+        ];
+        let alphabet = b"0123456789abcdefABCDEFg:.:.";
+        let mut accepted = 0;
+        for _ in 0..300_000 {
+            let mut text: Vec<u8> = if next(2) == 0 {
+                valid[next(valid.len())].bytes().collect()
+            } else {
+                (0..next(24))
+                    .map(|_| alphabet[next(alphabet.len())])
+                    .collect()
+            };
+            for _ in 0..next(3) {
+                let at = next(text.len() + 1);
+                match next(3) {
+                    0 if at < text.len() => {
+                        text.remove(at);
+                    }
+                    1 if at < text.len() => text[at] = alphabet[next(alphabet.len())],
+                    _ => text.insert(at, alphabet[next(alphabet.len())]),
+                }
+            }
+            let text = String::from_utf8(text).unwrap();
+            let std = text.parse::<IpAddr>().ok();
+            assert_eq!(parse_ip(&text), std, "{text}");
+            accepted += usize::from(std.is_some());
+        }
+        assert!(accepted > 10_000, "{accepted}");
     }
 
     #[test]

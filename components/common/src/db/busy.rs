@@ -37,7 +37,7 @@ pub(super) fn while_busy<T>(
     sql: &str,
     mut statement: impl FnMut() -> Result<T, spin_sdk::sqlite::Error>,
 ) -> Result<T, ApiError> {
-    let mut waited: Option<(std::time::Instant, std::time::Duration)> = None;
+    let mut waited: Option<(crate::clock::Instant, std::time::Duration)> = None;
     let mut tries = 0u32;
     loop {
         let e = match statement() {
@@ -46,7 +46,7 @@ pub(super) fn while_busy<T>(
             Err(e) => return Err(failed(&e, sql)),
         };
         let (started, bound) =
-            *waited.get_or_insert_with(|| (std::time::Instant::now(), lock_timeout()));
+            *waited.get_or_insert_with(|| (crate::clock::Instant::now(), lock_timeout()));
         let Some(left) = bound
             .checked_sub(started.elapsed())
             .filter(|d| !d.is_zero())

@@ -14,101 +14,30 @@ use crate::error::ApiError;
 
 use super::connection::{Db, Schema};
 
-/// A migration file without its comment lines (`--` first on the line), which are for the
-/// file's readers, nor the spaces that align it: cut at compile time, so that no component
-/// carries them (a third of the text). A comment after a statement on its line stays
-/// ([`statements`] knows them).
-macro_rules! migration {
-    ($path:literal) => {{
-        const SOURCE: &[u8] = include_bytes!($path);
-        const KEPT: [u8; compact(SOURCE, None)] = {
-            let mut kept = [0u8; compact(SOURCE, None)];
-            compact(SOURCE, Some(&mut kept));
-            kept
-        };
-        match std::str::from_utf8(&KEPT) {
-            Ok(text) => text,
-            Err(_) => panic!("a migration is not UTF-8"),
-        }
-    }};
+/// The migration files, cut to their statements and packed by `build.rs`
+/// ([`super::packing`]): `COUNT`, and the packed text.
+mod packed {
+    include!(concat!(env!("OUT_DIR"), "/migrations.rs"));
+    pub const MIGRATIONS: &[u8] = include_bytes!(concat!(env!("OUT_DIR"), "/migrations.lz"));
 }
 
-/// Copy `source` into `kept` (when given) but for its comment lines, each line's indent, and
-/// all but one of a run of spaces, outside quotes and trailing comments; the length kept.
-/// Only ASCII spaces and whole lines go, so UTF-8 stays whole.
-const fn compact(source: &[u8], mut kept: Option<&mut [u8]>) -> usize {
-    let (mut i, mut n) = (0, 0);
-    let mut quote = 0u8; // the quote a string or name is open in, across lines
-    while i < source.len() {
-        let start = i;
-        while i < source.len() && source[i] != b'\n' {
-            i += 1;
-        }
-        if i < source.len() {
-            i += 1; // the line's `\n`
-        }
-        let mut first = start;
-        while first < i && (source[first] == b' ' || source[first] == b'\t') {
-            first += 1;
-        }
-        let comment = first + 1 < i && source[first] == b'-' && source[first + 1] == b'-';
-        if comment && quote == 0 {
-            continue;
-        }
-        let mut j = if quote == 0 { first } else { start };
-        let mut verbatim = false; // in a trailing comment
-        while j < i {
-            let b = source[j];
-            let blank = b == b' ' || b == b'\t';
-            let keep = if quote != 0 || verbatim {
-                if b == quote {
-                    quote = 0;
-                }
-                true
-            } else if b == b'\'' || b == b'"' {
-                quote = b;
-                true
-            } else if b == b'-' && j + 1 < i && source[j + 1] == b'-' {
-                verbatim = true;
-                true
-            } else {
-                // One space of a run, and none before the line's end.
-                let next = if j + 1 < i { source[j + 1] } else { b'\n' };
-                !(blank && (next == b' ' || next == b'\t' || next == b'\n' || next == b'\r'))
-            };
-            if keep {
-                if let Some(out) = &mut kept {
-                    out[n] = if blank && quote == 0 && !verbatim {
-                        b' '
-                    } else {
-                        b
-                    };
-                }
-                n += 1;
-            }
-            j += 1;
-        }
+/// How many migrations there are: the `user_version` of a current schema. Every file of
+/// `migrations/`, in the order of their names. Append; never edit one that has shipped.
+pub const COUNT: usize = packed::COUNT;
+
+/// Every migration's text, in order: unpacked only when a schema is behind.
+fn migrations() -> Result<Vec<String>, ApiError> {
+    let text = super::packing::unpack(packed::MIGRATIONS)
+        .and_then(|bytes| String::from_utf8(bytes).ok())
+        .ok_or_else(|| ApiError::internal("the packed migrations do not unpack"))?;
+    let all: Vec<String> = text.split_terminator('\0').map(str::to_string).collect();
+    if all.len() != COUNT {
+        return Err(ApiError::internal(
+            "the packed migrations are not all there",
+        ));
     }
-    n
+    Ok(all)
 }
-
-/// Every migration, in order. Append; never edit one that has shipped.
-const MIGRATIONS: &[&str] = &[
-    migration!("../../../../migrations/0001_schema.sql"),
-    migration!("../../../../migrations/0002_settings.sql"),
-    migration!("../../../../migrations/0003_versions.sql"),
-    migration!("../../../../migrations/0004_digest_nonces.sql"),
-    migration!("../../../../migrations/0005_retention.sql"),
-    migration!("../../../../migrations/0006_audio.sql"),
-    migration!("../../../../migrations/0007_webhooks.sql"),
-    migration!("../../../../migrations/0008_recording_counts.sql"),
-    migration!("../../../../migrations/0009_audio_chunk_bytes.sql"),
-    migration!("../../../../migrations/0010_writes_in_one_statement.sql"),
-    migration!("../../../../migrations/0011_webhook_history_in_schema.sql"),
-];
-
-/// How many migrations there are: the `user_version` of a current schema.
-pub const COUNT: usize = MIGRATIONS.len();
 
 /// The API's schema: [`COUNT`] migrations, applied by [`ensure`].
 pub const SCHEMA: Schema = Schema {
@@ -119,18 +48,19 @@ pub const SCHEMA: Schema = Schema {
 /// Apply the pending migrations, all in one transaction. Two components racing here queue on
 /// the write lock, and the second finds the work done.
 pub fn ensure(db: &Db) -> Result<(), ApiError> {
-    if applied(db)? >= MIGRATIONS.len() {
+    if applied(db)? >= COUNT {
         return Ok(());
     }
+    let migrations = migrations()?;
     db.transaction(|| {
         let from = applied(db)?;
-        for migration in MIGRATIONS.iter().skip(from) {
+        for migration in migrations.iter().skip(from) {
             for statement in statements(migration) {
                 db.execute(statement, &[])?;
             }
         }
         // PRAGMA takes no bound parameters; the value is our own constant.
-        db.execute(&format!("PRAGMA user_version = {}", MIGRATIONS.len()), &[])
+        db.execute(&format!("PRAGMA user_version = {COUNT}"), &[])
     })
 }
 
@@ -225,15 +155,16 @@ mod tests {
     #[test]
     fn migrations_keep_every_statement() {
         let sources = sources();
-        assert_eq!(sources.len(), MIGRATIONS.len());
+        let migrations = migrations().unwrap();
+        assert_eq!(sources.len(), migrations.len());
         let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let source_bytes: usize = sources.iter().map(String::len).sum();
-        let kept_bytes: usize = MIGRATIONS.iter().map(|m| m.len()).sum();
+        let kept_bytes: usize = migrations.iter().map(String::len).sum();
         assert!(
             kept_bytes * 3 < source_bytes * 2,
             "a third of the text goes"
         );
-        for (source, kept) in sources.iter().zip(MIGRATIONS) {
+        for (source, kept) in sources.iter().zip(&migrations) {
             let without_comments: String = source
                 .split_inclusive('\n')
                 .filter(|line| !line.trim_start_matches([' ', '\t']).starts_with("--"))
@@ -251,13 +182,34 @@ mod tests {
     fn compaction_keeps_quotes_and_trailing_comments() {
         let source = b"-- a file\nCREATE TABLE  t (\n    x   TEXT DEFAULT 'a  b\n  c',\n\
                        \t\"y  z\"  INT  -- it's  aligned\n);  \n";
-        let mut kept = [0u8; 256];
-        let n = compact(source, Some(&mut kept));
-        assert_eq!(n, compact(source, None));
+        let kept = super::super::packing::compact(source);
         assert_eq!(
-            std::str::from_utf8(&kept[..n]).unwrap(),
+            std::str::from_utf8(&kept).unwrap(),
             "CREATE TABLE t (\nx TEXT DEFAULT 'a  b\n  c',\n\"y  z\" INT -- it's  aligned\n);\n"
         );
+    }
+
+    /// Packed, a quarter of the text; unpacked, the same bytes, any bytes.
+    #[test]
+    fn packing_gives_back_what_it_packed() {
+        use super::super::packing::{pack, unpack};
+        assert!(packed::MIGRATIONS.len() * 3 < migrations().unwrap().concat().len());
+        let mut seed = 7u32;
+        let mut random = |n: u32| {
+            seed = seed.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+            (seed >> 16) % n
+        };
+        for size in [0, 1, 2, 3, 4, 130, 131, 1000, 70_000] {
+            // Few symbols, so that copies of every length and overlapping runs come up.
+            let symbols = if size == 70_000 { 256 } else { 3 };
+            let data: Vec<u8> = (0..size).map(|_| random(symbols) as u8).collect();
+            assert_eq!(unpack(&pack(&data)).unwrap(), data, "{size}");
+        }
+        let run = vec![b'a'; 1000];
+        assert!(pack(&run).len() < 40);
+        assert_eq!(unpack(&pack(&run)).unwrap(), run);
+        assert_eq!(unpack(&[0x80, 0, 5]), None, "a copy from before the start");
+        assert_eq!(unpack(&[5, b'a']), None, "a run cut short");
     }
 
     #[test]
@@ -297,7 +249,7 @@ SELECT 1;";
         let starts = |s: &str| {
             s.starts_with("CREATE ") || s.starts_with("ALTER ") || s.starts_with("INSERT ")
         };
-        for (source, migration) in sources().iter().zip(MIGRATIONS) {
+        for (source, migration) in sources().iter().zip(&migrations().unwrap()) {
             let all = statements(migration);
             let begun = source.lines().filter(|l| starts(l)).count();
             assert_eq!(all.len(), begun);

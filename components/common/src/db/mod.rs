@@ -12,6 +12,7 @@ mod busy;
 mod connection;
 mod failure;
 pub mod migrations;
+mod packing;
 mod rows;
 mod schema_memo;
 mod transaction;

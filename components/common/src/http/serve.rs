@@ -1,7 +1,7 @@
 //! Serving one request: routing, admission, the body, the handler's work, the response, and
 //! the log line; then whatever the component runs once the client has its answer.
 
-use std::time::Instant;
+use crate::clock::Instant;
 
 use futures::StreamExt;
 use spin_sdk::http::{IncomingRequest, Method, ResponseOutparam};
