@@ -11,6 +11,8 @@ pub enum ApiError {
     BadRequest(Vec<String>),
     /// 401 with the `WWW-Authenticate` challenges to send.
     Unauthorized(Vec<String>),
+    /// 403 with a list of messages: an API token whose scopes do not allow the request.
+    Forbidden(Vec<String>),
     /// 404, empty body.
     NotFound,
     /// 405, empty body; the methods the path allows.
@@ -27,6 +29,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 416, empty body, `Content-Range: bytes */<length>`: no byte of the asked range exists.
     RangeNotSatisfiable(u64),
+    /// 429 with `Retry-After` (seconds) and a message: the client's address failed to
+    /// authenticate too often (`auth/throttle.rs`).
+    TooManyRequests(u64),
     /// 500: a fault of ours, never of the client. The detail is logged, not sent.
     Internal(String),
     /// 503 with `Retry-After` and `["Service busy, try again"]`: the database could not be
@@ -131,6 +136,7 @@ impl ApiError {
         match self {
             Self::BadRequest(_) => 400,
             Self::Unauthorized(_) => 401,
+            Self::Forbidden(_) => 403,
             Self::NotFound => 404,
             Self::MethodNotAllowed(_) => 405,
             Self::NotAcceptable => 406,
@@ -139,6 +145,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RangeNotSatisfiable(_) => 416,
+            Self::TooManyRequests(_) => 429,
             Self::Internal(_) | Self::Refused(..) => 500,
             Self::ServiceUnavailable(_) | Self::DatabaseUnavailable(_) => 503,
         }
@@ -147,12 +154,16 @@ impl ApiError {
     /// The messages the body carries, if it carries any.
     pub fn messages(&self) -> Option<Vec<String>> {
         match self {
-            Self::BadRequest(m) | Self::Conflict(m) | Self::PreconditionFailed(m) => {
-                Some(m.clone())
-            }
+            Self::BadRequest(m)
+            | Self::Forbidden(m)
+            | Self::Conflict(m)
+            | Self::PreconditionFailed(m) => Some(m.clone()),
             Self::Internal(_) | Self::Refused(..) => {
                 Some(vec!["Internal server error".to_string()])
             }
+            Self::TooManyRequests(_) => Some(vec![
+                "Too many failed authentications from this address, try again later".to_string(),
+            ]),
             Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
             Self::DatabaseUnavailable(_) => {
                 Some(vec!["Database unavailable, try again".to_string()])

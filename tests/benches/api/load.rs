@@ -64,9 +64,13 @@ pub fn script(
     method: &str,
     path: &str,
     body: Option<&str>,
+    bearer: Option<&str>,
 ) -> Result<std::path::PathBuf> {
     let file = dir.join(format!("{name}.lua"));
     let body = body.unwrap_or("nil");
+    let authorization = bearer
+        .map(|secret| format!("wrk.headers[\"Authorization\"] = \"Bearer {secret}\""))
+        .unwrap_or_default();
     let lua = format!(
         r#"
 local threads = 0
@@ -81,6 +85,7 @@ function init(args)
   math.randomseed(tid or 1)
   wrk.headers["Content-Type"] = "application/json"
   wrk.headers["Accept"] = "application/json"
+  {authorization}
 end
 function request()
   counter = counter + 1

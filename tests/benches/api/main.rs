@@ -285,6 +285,20 @@ fn runtimes(
             let label = format!("`{}`", e.label);
             runtime_row(report, name, &label, &run_endpoint(&host, dir, e)?, &floor)?;
         }
+        // The same read with an API token (checked even from loopback): one more lookup.
+        let with_token = Endpoint {
+            label: format!("{} (Bearer)", by_id.label),
+            bearer: Some(bench_token(&host)?),
+            ..Endpoint::get(&by_id.label, &by_id.wrk_path, &by_id.path)
+        };
+        let label = format!("`{}` with an API token", by_id.label);
+        runtime_row(
+            report,
+            name,
+            &label,
+            &run_endpoint(&host, dir, &with_token)?,
+            &floor,
+        )?;
         keepalive::run(host.addr, 50, user)?;
         let sequence = keepalive::run(host.addr, 400, user)?;
         sequences.push((name, floor_sequence, sequence, host.peak_rss_mb()?));
@@ -861,6 +875,8 @@ struct Endpoint {
     unique: Option<String>,
     /// Also measured over 10,000 recordings.
     scale: bool,
+    /// An API token's secret, sent as `Authorization: Bearer`.
+    bearer: Option<String>,
 }
 
 impl Endpoint {
@@ -875,6 +891,7 @@ impl Endpoint {
             body: None,
             unique: None,
             scale: false,
+            bearer: None,
         }
     }
 
@@ -895,6 +912,7 @@ impl Endpoint {
             self.method,
             &self.wrk_path,
             self.wrk_body.as_deref(),
+            self.bearer.as_deref(),
         )
     }
 }
@@ -966,6 +984,7 @@ impl Targets {
                 body: Some("{\"cid\": \"floor-capture\", \"agent_no\": \"1000\", \"caller\": \"0231000001\", \"start_time\": \"2013-05-28 16:05:59\"}".into()),
                 unique: Some("floor-capture".into()),
                 scale: false,
+                bearer: None,
             },
             Endpoint {
                 label: "PUT /1.0/users/<id>".into(),
@@ -976,6 +995,7 @@ impl Targets {
                 body: Some("{\"firstname\": \"Bench\", \"lastname\": \"Floor\"}".into()),
                 unique: None,
                 scale: false,
+                bearer: None,
             },
         ]
     }
@@ -1198,6 +1218,18 @@ impl Drop for Host {
 }
 
 /// One HTTP/1.1 request on its own connection, with a JSON body.
+/// A `users:read` API token made on `host` (from loopback, trusted): its secret.
+fn bench_token(host: &Host) -> Result<String> {
+    let body = r#"{"name": "bench", "scopes": ["users:read"]}"#;
+    let (status, answer) = http(host.addr, "POST", "/1.0/tokens/", Some(body))?;
+    anyhow::ensure!(status == 201, "making a token: {status}");
+    let made: serde_json::Value = serde_json::from_slice(&answer)?;
+    made["secret"]
+        .as_str()
+        .map(str::to_string)
+        .context("no secret")
+}
+
 fn http(addr: SocketAddr, method: &str, path: &str, body: Option<&str>) -> Result<(u16, Vec<u8>)> {
     let body = body.unwrap_or("");
     http_with(addr, method, path, "application/json", body.as_bytes())

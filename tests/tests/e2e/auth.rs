@@ -2,7 +2,7 @@
 
 use std::net::IpAddr;
 
-use crate::client::{send, Response};
+use crate::client::{send, send_from, Response};
 use crate::paths::workspace;
 use crate::support::{remote_client_ip, unix_now, Config, Server};
 use hmac::{Hmac, Mac};
@@ -11,9 +11,9 @@ use serde_json::json;
 use sha2::{Digest, Sha256};
 use testhost::Manifest;
 
-const ACCOUNTS: &str = "admin:s3cr:t,other:pw";
+pub(crate) const ACCOUNTS: &str = "admin:s3cr:t,other:pw";
 
-fn remote(config: Config) -> Config {
+pub(crate) fn remote(config: Config) -> Config {
     config
         .with_remote_client()
         .with_variable("auth_accounts", ACCOUNTS)
@@ -31,7 +31,7 @@ fn h(algorithm: &str, data: &str) -> String {
 }
 
 /// The nonce of the challenge for `algorithm`.
-fn nonce(r: &Response, algorithm: &str) -> String {
+pub(crate) fn nonce(r: &Response, algorithm: &str) -> String {
     let challenge = r
         .header_all("www-authenticate")
         .into_iter()
@@ -44,7 +44,7 @@ fn nonce(r: &Response, algorithm: &str) -> String {
 
 /// An `Authorization` header as an RFC 7616 client computes it, for the first request with
 /// `nonce`.
-fn authorization(
+pub(crate) fn authorization(
     algorithm: &str,
     login: &str,
     password: &str,
@@ -56,7 +56,7 @@ fn authorization(
 }
 
 /// The same for the `nc`-th request with `nonce`.
-fn authorization_nc(
+pub(crate) fn authorization_nc(
     algorithm: &str,
     (login, password): (&str, &str),
     method: &str,
@@ -158,6 +158,46 @@ fn correct_credentials_pass_with_md5_and_sha256() {
         )
         .expect(201);
     }
+}
+
+/// Password guessing is slowed down (`auth/throttle.rs`): past 10 failures in a minute, the
+/// client's address gets 429 with `Retry-After`, the right password included, until the
+/// lockout is over. The counts are in the database, which every instance shares.
+#[test]
+fn guessing_passwords_is_throttled() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let (mut judged, mut refused) = (0, 0);
+    for nc in 1..=30 {
+        let a = authorization_nc("SHA-256", ("admin", "guess"), "GET", path, &n, nc);
+        let r = get_with(&s, path, &a);
+        match r.status {
+            401 => judged += 1,
+            429 => {
+                refused += 1;
+                let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+                assert!((1..=60).contains(&wait), "{wait}");
+                r.expect_error(
+                    429,
+                    &["Too many failed authentications from this address, try again later"],
+                );
+            }
+            other => panic!("{other}: {}", r.text()),
+        }
+    }
+    assert_eq!((judged, refused), (10, 20));
+    // Asking for a challenge is no failure, and still answered.
+    let fresh = nonce(&s.get(path), "SHA-256");
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&s, path, &right).expect(429);
+    // The lockout is the database's: over there, the right password passes again.
+    s.sql()
+        .execute("UPDATE auth_failures SET blocked_until = 0", [])
+        .unwrap();
+    let fresh = nonce(&s.get(path), "SHA-256");
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&s, path, &right).expect(200);
 }
 
 #[test]
@@ -470,6 +510,59 @@ fn instances_on_one_database_share_the_secret_and_the_counts() {
     assert!(stale(&replayed));
     get_with(&a, path, &with(2)).expect(200);
     get_with(&b, path, &with(2)).expect_empty(401);
+}
+
+/// A guesser spread over two instances on one database gets no more tries: the counts are
+/// the database's.
+#[test]
+fn instances_on_one_database_share_the_failure_counts() {
+    let a = Server::start_with(remote);
+    let b = Server::start_with(|c| remote(c).with_database(&a.db));
+    let path = "/1.0/users/";
+    let n = nonce(&a.get(path), "SHA-256");
+    let statuses: Vec<u16> = (1..=12)
+        .map(|nc| {
+            let guess = authorization_nc("SHA-256", ("admin", "guess"), "GET", path, &n, nc);
+            let instance = if nc % 2 == 0 { &a } else { &b };
+            get_with(instance, path, &guess).status
+        })
+        .collect();
+    assert_eq!(statuses[..10], [401; 10]);
+    assert_eq!(statuses[10..], [429; 2]);
+    let fresh = nonce(&b.get(path), "SHA-256");
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&a, path, &right).expect(429);
+}
+
+/// A locked-out address is that address only: a client at another address (127.0.0.2, a
+/// second loopback address, under both runtimes, loopback not trusted) is judged as ever.
+#[test]
+fn another_address_is_not_locked_out() {
+    let s = Server::start_with(|config| {
+        config
+            .with_variable("auth_trust_loopback", "false")
+            .with_variable("auth_accounts", ACCOUNTS)
+    });
+    let path = "/1.0/users/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let statuses: Vec<u16> = (1..=11)
+        .map(|nc| {
+            let guess = authorization_nc("SHA-256", ("admin", "guess"), "GET", path, &n, nc);
+            get_with(&s, path, &guess).status
+        })
+        .collect();
+    assert_eq!(statuses, [[401; 10].as_slice(), &[429]].concat());
+    let other: IpAddr = "127.0.0.2".parse().unwrap();
+    let from_other = |a: &str| send_from(other, s.addr, "GET", path, &[("Authorization", a)]);
+    let fresh = nonce(&s.get(path), "SHA-256");
+    let wrong = authorization("SHA-256", "admin", "guess", "GET", path, &fresh);
+    from_other(&wrong).expect_empty(401);
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    from_other(&right).expect(200);
+    // And the first address is still locked out, the right password included.
+    let fresh = nonce(&s.get(path), "SHA-256");
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&s, path, &right).expect(429);
 }
 
 #[test]

@@ -2,7 +2,7 @@
 //! answer to the OpenAPI document ([`crate::contract::check`]).
 
 use std::io::{Read, Write};
-use std::net::{SocketAddr, TcpStream};
+use std::net::{IpAddr, SocketAddr, TcpStream};
 
 use serde_json::Value;
 
@@ -29,7 +29,38 @@ pub fn try_send(
     headers: &[(&str, &str)],
     body: Option<&[u8]>,
 ) -> Result<Response, String> {
-    let mut stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    let stream = TcpStream::connect(addr).map_err(|e| e.to_string())?;
+    exchange(stream, addr, method, path, headers, body)
+}
+
+/// As [`send`], from the local address `from` (another loopback address, `127.0.0.2`, is
+/// another client to the server: Linux's `lo` holds all of 127.0.0.0/8).
+pub fn send_from(
+    from: IpAddr,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+) -> Response {
+    let connect = async {
+        let socket = tokio::net::TcpSocket::new_v4()?;
+        socket.bind(SocketAddr::new(from, 0))?;
+        socket.connect(addr).await?.into_std()
+    };
+    let stream = crate::support::block_on(connect).unwrap_or_else(|e| panic!("{from}: {e}"));
+    stream.set_nonblocking(false).unwrap();
+    exchange(stream, addr, method, path, headers, None)
+        .unwrap_or_else(|e| panic!("{method} {path} at {addr} from {from}: {e}"))
+}
+
+fn exchange(
+    mut stream: TcpStream,
+    addr: SocketAddr,
+    method: &str,
+    path: &str,
+    headers: &[(&str, &str)],
+    body: Option<&[u8]>,
+) -> Result<Response, String> {
     stream
         .set_read_timeout(Some(std::time::Duration::from_secs(60)))
         .map_err(|e| e.to_string())?;

@@ -26,10 +26,11 @@ use crate::client::Response;
 use crate::paths::workspace;
 
 /// The statuses a request can get before it reaches a route (API.md: 415, then 406, then
-/// 401; the body limit; Spin's 404 for a path no route takes), and the document's shared
-/// response for each.
+/// 401, or 403 for a token without the scope; the body limit; Spin's 404 for a path no route
+/// takes), and the document's shared response for each.
 const BEFORE_ROUTING: &[(u16, &str)] = &[
     (401, "Unauthorized"),
+    (403, "Forbidden"),
     (404, "NotFound"),
     (406, "NotAcceptable"),
     (413, "PayloadTooLarge"),

@@ -21,6 +21,7 @@ mod host;
 mod recordings;
 mod scale_out;
 mod spinkube;
+mod tokens;
 mod tracing;
 mod users;
 mod voicemails;

@@ -70,6 +70,11 @@ fn app() -> App {
     .clone()
 }
 
+/// Run a future to its end on the tests' runtime.
+pub fn block_on<T>(future: impl std::future::Future<Output = T>) -> T {
+    tokio().block_on(future)
+}
+
 fn tokio() -> &'static tokio::runtime::Runtime {
     static RT: OnceLock<tokio::runtime::Runtime> = OnceLock::new();
     RT.get_or_init(|| {

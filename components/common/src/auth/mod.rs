@@ -16,8 +16,14 @@
 //! batch at a time. Digest protects the password, not the request: use HTTPS (the seed's port
 //! 50051) for remote clients. Nothing here logs a password or a digest response.
 //!
-//! The configuration ([`policy`]), the Digest exchange ([`digest`]) and the nonces' uses
-//! ([`nonces`]) are a file each; [`admit`] is what a component's `Service` takes.
+//! API tokens (`Authorization: Bearer <secret>`, made by the tokens component) are the other
+//! credentials: a token found by its secret's hash ([`bearer`]) lets through what its scopes
+//! cover ([`scopes`]), else 403. Failed authentications, of either kind, are counted per client
+//! address ([`throttle`]): past ten a minute, 429 for a while.
+//!
+//! The configuration ([`policy`]), the Digest exchange ([`digest`]), the nonces' uses
+//! ([`nonces`]), tokens ([`bearer`]), scopes ([`scopes`]) and the throttle ([`throttle`]) are a
+//! file each; [`admit`] is what a component's `Service` takes.
 
 use std::cell::OnceCell;
 
@@ -28,13 +34,16 @@ use crate::{
     http::Request,
 };
 
+pub mod bearer;
 mod digest;
 mod nonces;
 mod policy;
+pub mod scopes;
+mod throttle;
 
 pub use digest::Credentials;
 
-use digest::{challenges, check_digest, Verdict};
+use digest::{challenges, check_digest, Verdict, REALM};
 use nonces::{new_nonce, nonce_secret, record_use};
 use policy::{parse_accounts, parse_client_addr, parse_hosts, truthy, variable, Policy};
 
@@ -49,12 +58,16 @@ pub fn admit(request: &Request, uri: &str) -> Result<(), ApiError> {
     })
 }
 
-/// Let the request through, or answer 401 with fresh challenges. A trusted loopback client
-/// costs one variable lookup; the accounts and the nonce secret are read only when needed.
+/// Let the request through, or answer 401 with fresh challenges (403 for a token whose
+/// scopes do not allow it, 429 for an address that failed too often). A trusted loopback
+/// client costs one variable lookup; the accounts and the nonce secret are read only when
+/// needed. A client that sends a token is held to it, trusted or not: what it sends is what
+/// it gets (so a tool can try its token from the PBX itself).
 pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let client = request.client_addr.and_then(parse_client_addr);
     let trust_loopback = variable("auth_trust_loopback").is_none_or(|v| truthy(&v));
-    if trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
+    let token = request.authorization.and_then(bearer::secret_of);
+    if token.is_none() && trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
         return Ok(());
     }
     let policy = Policy {
@@ -66,7 +79,8 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
             .map(|v| parse_accounts(&v))
             .unwrap_or_default(),
     };
-    if policy.trusts(client) {
+    let trusted = policy.trusts(client);
+    if token.is_none() && trusted {
         return Ok(());
     }
     // Opened when first needed: a wrong answer, with the secret configured, never opens it.
@@ -78,21 +92,66 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
         let opened = db::open()?;
         Ok(cell.get_or_init(|| opened))
     };
-    let secret = nonce_secret(db)?;
     let now = clock::unix_seconds();
-    let refuse = |stale| {
-        let nonce = new_nonce(&secret, now);
-        Err(ApiError::Unauthorized(challenges(&nonce, stale)))
+    let seconds = i64::try_from(now).unwrap_or(i64::MAX);
+    // Only a request with credentials counts, or is refused for its address's failures: the
+    // first request of a Digest exchange carries none. Trusted clients never count.
+    // As Spin wrote it, without the port: not `IpAddr`'s `Display` (IPv6's is 5 KB of code).
+    let address = request
+        .client_addr
+        .map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host))
+        .unwrap_or_default();
+    let counted = request.authorization.is_some() && !trusted;
+    if counted {
+        if let Some(wait) = throttle::locked_out(db()?, address, seconds)? {
+            return Err(throttle::too_many(wait));
+        }
+    }
+    let fail = |stale: bool| -> Result<(), ApiError> {
+        if counted && !stale {
+            if let Some(wait) = throttle::record_failure(db()?, address, seconds)? {
+                return Err(throttle::too_many(wait));
+            }
+        }
+        let mut offered = challenges(&new_nonce(&nonce_secret(db)?, now), stale);
+        if token.is_some() {
+            offered.push(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""));
+        }
+        Err(ApiError::Unauthorized(offered))
     };
+    if let Some(secret) = token {
+        return match bearer::find(db()?, secret, seconds)? {
+            Some(granted) => granted.allow(scopes::needed(request.method, request.uri)),
+            None => fail(false),
+        };
+    }
+    let secret = nonce_secret(db)?;
     match check_digest(&policy, request, &secret, now) {
         Verdict::Pass(used) => {
             if record_use(db()?, &used, now)? {
                 Ok(())
             } else {
-                refuse(true)
+                fail(true)
             }
         }
-        Verdict::Fail => refuse(false),
-        Verdict::Stale => refuse(true),
+        Verdict::Fail => fail(false),
+        Verdict::Stale => fail(true),
+    }
+}
+
+/// The scopes of the token a request was admitted with, as stored (space-separated); `None`
+/// when it came without one (a trusted client or a Digest account: every right). What a
+/// token may give a token it makes (the tokens component).
+pub fn token_scopes(request: &Request) -> Result<Option<String>, ApiError> {
+    let Some(secret) = request.header("authorization").and_then(bearer::secret_of) else {
+        return Ok(None);
+    };
+    let now = i64::try_from(clock::unix_seconds()).unwrap_or(i64::MAX);
+    match bearer::find(&db::open()?, secret, now)? {
+        Some(granted) => Ok(Some(granted.scopes)),
+        // Admitted a moment ago, revoked since: nothing more.
+        None => Err(ApiError::Forbidden(vec![
+            "This token was revoked or expired".to_string(),
+        ])),
     }
 }

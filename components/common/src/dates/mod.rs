@@ -23,6 +23,16 @@ impl Moment {
         (self.0.div_euclid(DAY), self.0.rem_euclid(DAY))
     }
 
+    /// The moment `seconds` after 1970-01-01 00:00:00 UTC.
+    pub fn from_unix(seconds: i64) -> Moment {
+        Moment(seconds)
+    }
+
+    /// Seconds since 1970-01-01 00:00:00 UTC.
+    pub fn unix(self) -> i64 {
+        self.0
+    }
+
     pub fn year(self) -> i64 {
         civil(self.days().0).0
     }

@@ -100,6 +100,9 @@ impl From<ApiError> for Reply {
             ApiError::ServiceUnavailable(_) | ApiError::DatabaseUnavailable(_) => {
                 reply = reply.with_header("retry-after", RETRY_AFTER_SECONDS.to_string());
             }
+            ApiError::TooManyRequests(seconds) => {
+                reply = reply.with_header("retry-after", seconds.to_string());
+            }
             ApiError::RangeNotSatisfiable(length) => {
                 reply = reply.with_header("content-range", format!("bytes */{length}"));
             }
