@@ -29,9 +29,9 @@ pub enum ApiError {
     UnsupportedMediaType,
     /// 416, empty body, `Content-Range: bytes */<length>`: no byte of the asked range exists.
     RangeNotSatisfiable(u64),
-    /// 429 with `Retry-After` (seconds) and a message: the client's address failed to
-    /// authenticate too often (`auth/throttle.rs`).
-    TooManyRequests(u64),
+    /// 429 with `Retry-After` (seconds) and a message: the client's address, or the account it
+    /// tries, failed to authenticate too often (`auth/throttle.rs`).
+    TooManyRequests(u64, Throttled),
     /// 500: a fault of ours, never of the client. The detail is logged, not sent.
     Internal(String),
     /// 503 with `Retry-After` and `["Service busy, try again"]`: the database could not be
@@ -44,6 +44,15 @@ pub enum ApiError {
     /// means for the client is the caller's to say (`resource.rs`, a 400 naming the key);
     /// left as it is, a fault of ours, 500.
     Refused(Refusal, String),
+}
+
+/// Who failed to authenticate too often (429).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Throttled {
+    /// The client's address.
+    Address,
+    /// The account, from addresses it has not authenticated from.
+    Login,
 }
 
 /// What the schema refused in a write.
@@ -145,7 +154,7 @@ impl ApiError {
             Self::PayloadTooLarge => 413,
             Self::UnsupportedMediaType => 415,
             Self::RangeNotSatisfiable(_) => 416,
-            Self::TooManyRequests(_) => 429,
+            Self::TooManyRequests(..) => 429,
             Self::Internal(_) | Self::Refused(..) => 500,
             Self::ServiceUnavailable(_) | Self::DatabaseUnavailable(_) => 503,
         }
@@ -161,8 +170,11 @@ impl ApiError {
             Self::Internal(_) | Self::Refused(..) => {
                 Some(vec!["Internal server error".to_string()])
             }
-            Self::TooManyRequests(_) => Some(vec![
+            Self::TooManyRequests(_, Throttled::Address) => Some(vec![
                 "Too many failed authentications from this address, try again later".to_string(),
+            ]),
+            Self::TooManyRequests(_, Throttled::Login) => Some(vec![
+                "Too many failed authentications for this account, try again later".to_string(),
             ]),
             Self::ServiceUnavailable(_) => Some(vec!["Service busy, try again".to_string()]),
             Self::DatabaseUnavailable(_) => {

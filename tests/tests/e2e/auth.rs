@@ -565,6 +565,61 @@ fn another_address_is_not_locked_out() {
     get_with(&s, path, &right).expect(429);
 }
 
+/// One account guessed from many addresses, each under its own limit: past 100 failures in an
+/// hour the account is refused to addresses it never authenticated from, but its own clients
+/// still get in, and other accounts are not touched.
+#[test]
+fn a_login_guessed_from_many_addresses_is_locked_for_strangers_only() {
+    let s = Server::start_with(|config| {
+        config
+            .with_variable("auth_trust_loopback", "false")
+            .with_variable("auth_accounts", ACCOUNTS)
+    });
+    let path = "/1.0/users/";
+    let from = |last: u8, login: &str, password: &str| {
+        let ip = IpAddr::from([127, 0, 0, last]);
+        let n = nonce(&s.get(path), "SHA-256");
+        let a = authorization("SHA-256", login, password, "GET", path, &n);
+        send_from(ip, s.addr, "GET", path, &[("Authorization", &a)])
+    };
+    // The account's own client, before the guessing.
+    from(1, "admin", "s3cr:t").expect(200);
+    let mut statuses = Vec::new();
+    for last in 2..=12 {
+        for _ in 0..10 {
+            statuses.push(from(last, "admin", "guess"));
+        }
+    }
+    let judged = statuses.iter().filter(|r| r.status == 401).count();
+    assert_eq!(judged, 100, "each address under its own limit");
+    for r in &statuses[100..] {
+        r.expect_error(
+            429,
+            &["Too many failed authentications for this account, try again later"],
+        );
+        let wait: u64 = r.header("retry-after").unwrap().parse().unwrap();
+        assert!((1..=900).contains(&wait), "{wait}");
+    }
+    // A stranger with the right password waits; the account's own client does not.
+    from(50, "admin", "s3cr:t").expect(429);
+    from(1, "admin", "s3cr:t").expect(200);
+    // Another account is another count.
+    from(50, "other", "pw").expect(200);
+    // An account nobody has counts for its addresses only.
+    for _ in 0..10 {
+        from(51, "mallory", "guess").expect_empty(401);
+    }
+    let subjects: Vec<String> = s
+        .sql()
+        .prepare("SELECT subject FROM auth_failures WHERE subject LIKE 'login:%'")
+        .unwrap()
+        .query_map([], |r| r.get(0))
+        .unwrap()
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(subjects, ["login:admin"]);
+}
+
 #[test]
 fn allowed_hosts_pass() {
     // The client's network, and a neighbour of the client in it.

@@ -42,6 +42,13 @@ pub struct NonceUse {
     pub expires: i64,
 }
 
+/// The login a Digest `Authorization` header names, if it is one.
+pub fn login_of(authorization: &str) -> Option<String> {
+    DigestResponse::parse(authorization)?
+        .get("username")
+        .map(str::to_string)
+}
+
 /// Check a Digest `Authorization` header against the accounts.
 pub fn check_digest(policy: &Policy, request: &Credentials, secret: &[u8], now: u64) -> Verdict {
     let Some(d) = request.authorization.and_then(DigestResponse::parse) else {

@@ -19,7 +19,8 @@
 //! API tokens (`Authorization: Bearer <secret>`, made by the tokens component) are the other
 //! credentials: a token found by its secret's hash ([`bearer`]) lets through what its scopes
 //! cover ([`scopes`]), else 403. Failed authentications, of either kind, are counted per client
-//! address ([`throttle`]): past ten a minute, 429 for a while.
+//! address, and per account for Digest ([`throttle`]): past ten a minute from an address, or a
+//! hundred an hour at an account, 429 for a while.
 //!
 //! The configuration ([`policy`]), the Digest exchange ([`digest`]), the nonces' uses
 //! ([`nonces`]), tokens ([`bearer`]), scopes ([`scopes`]) and the throttle ([`throttle`]) are a
@@ -30,7 +31,7 @@ use std::cell::OnceCell;
 use crate::{
     clock,
     db::{self, Db},
-    error::ApiError,
+    error::{ApiError, Throttled},
     http::Request,
 };
 
@@ -43,7 +44,7 @@ mod throttle;
 
 pub use digest::Credentials;
 
-use digest::{challenges, check_digest, Verdict, REALM};
+use digest::{challenges, check_digest, login_of, Verdict, REALM};
 use nonces::{new_nonce, nonce_secret, record_use};
 use policy::{parse_accounts, parse_client_addr, parse_hosts, truthy, variable, Policy};
 
@@ -102,15 +103,39 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
         .map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host))
         .unwrap_or_default();
     let counted = request.authorization.is_some() && !trusted;
+    // The account a Digest answer is for, when there is one by that login: its failures
+    // count too, and it may be locked for addresses it never authenticated from.
+    let login = request
+        .authorization
+        .filter(|_| token.is_none())
+        .and_then(login_of)
+        .filter(|login| policy.password(login).is_some());
+    let login_subject = login.as_deref().map(throttle::login_subject);
     if counted {
-        if let Some(wait) = throttle::locked_out(db()?, address, seconds)? {
-            return Err(throttle::too_many(wait));
+        let (address_wait, login_wait) =
+            throttle::locked_out(db()?, address, login_subject.as_deref(), seconds)?;
+        if let Some(wait) = address_wait {
+            return Err(throttle::too_many(wait, Throttled::Address));
+        }
+        if let (Some(wait), Some(login)) = (login_wait, &login) {
+            if !throttle::is_known(db()?, login, address)? {
+                return Err(throttle::too_many(wait, Throttled::Login));
+            }
         }
     }
     let fail = |stale: bool| -> Result<(), ApiError> {
         if counted && !stale {
-            if let Some(wait) = throttle::record_failure(db()?, address, seconds)? {
-                return Err(throttle::too_many(wait));
+            let limits = &throttle::PER_ADDRESS;
+            if let Some(wait) = throttle::record_failure(db()?, address, limits, seconds)? {
+                return Err(throttle::too_many(wait, Throttled::Address));
+            }
+            if let (Some(subject), Some(login)) = (&login_subject, &login) {
+                let limits = &throttle::PER_LOGIN;
+                if let Some(wait) = throttle::record_failure(db()?, subject, limits, seconds)? {
+                    if !throttle::is_known(db()?, login, address)? {
+                        return Err(throttle::too_many(wait, Throttled::Login));
+                    }
+                }
             }
         }
         let mut offered = challenges(&new_nonce(&nonce_secret(db)?, now), stale);
@@ -128,11 +153,14 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let secret = nonce_secret(db)?;
     match check_digest(&policy, request, &secret, now) {
         Verdict::Pass(used) => {
-            if record_use(db()?, &used, now)? {
-                Ok(())
-            } else {
-                fail(true)
+            if !record_use(db()?, &used, now)? {
+                return fail(true);
             }
+            // A nonce's first use: the account's clients are known by their addresses.
+            if let (true, 1, Some(login)) = (counted, used.nc, &login) {
+                throttle::remember(db()?, login, address, seconds);
+            }
+            Ok(())
         }
         Verdict::Fail => fail(false),
         Verdict::Stale => fail(true),

@@ -100,7 +100,7 @@ impl From<ApiError> for Reply {
             ApiError::ServiceUnavailable(_) | ApiError::DatabaseUnavailable(_) => {
                 reply = reply.with_header("retry-after", RETRY_AFTER_SECONDS.to_string());
             }
-            ApiError::TooManyRequests(seconds) => {
+            ApiError::TooManyRequests(seconds, _) => {
                 reply = reply.with_header("retry-after", seconds.to_string());
             }
             ApiError::RangeNotSatisfiable(length) => {
