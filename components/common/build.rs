@@ -10,15 +10,42 @@ fn main() {
     let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../migrations");
     // A directory: any change in it (a new file, an edit) builds again.
     println!("cargo::rerun-if-changed={}", dir.display());
+    // `0001_schema.sql`...: four digits, `_`, a name, `.sql`; anything else there (an
+    // editor's lock file, notes) is not a migration.
     let mut files: Vec<_> = std::fs::read_dir(&dir)
         .unwrap_or_else(|e| panic!("{}: {e}", dir.display()))
         .map(|entry| entry.expect("a migration").path())
-        .filter(|path| path.extension().is_some_and(|e| e == "sql"))
+        .filter(|path| {
+            let name = path
+                .file_name()
+                .and_then(|n| n.to_str())
+                .unwrap_or_default();
+            let bytes = name.as_bytes();
+            name.len() > 9
+                && bytes[..4].iter().all(u8::is_ascii_digit)
+                && bytes[4] == b'_'
+                && name.ends_with(".sql")
+                && !name[..name.len() - 4].contains('.')
+        })
         .collect();
     files.sort();
     let mut all = Vec::new();
-    for file in &files {
+    for (i, file) in files.iter().enumerate() {
+        let name = file
+            .file_name()
+            .and_then(|n| n.to_str())
+            .unwrap_or_default();
+        assert_eq!(
+            name[..4],
+            format!("{:04}", i + 1),
+            "migrations are numbered 0001 on, without gaps"
+        );
         let source = std::fs::read(file).unwrap_or_else(|e| panic!("{}: {e}", file.display()));
+        assert!(
+            std::str::from_utf8(&source).is_ok(),
+            "{}: not UTF-8",
+            file.display()
+        );
         assert!(!source.contains(&0), "{}: a NUL byte", file.display());
         all.extend(compact(&source));
         all.push(0);

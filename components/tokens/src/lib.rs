@@ -65,11 +65,12 @@ fn get(item: i64) -> Result<Reply, ApiError> {
 }
 
 /// 201 with `Location` and the token, its secret included: the only time it is shown. A
-/// token that makes a token gives it no scope it does not have itself (403).
+/// token that makes a token gives it no scope it does not have itself, nor a longer life
+/// (403).
 fn create(req: &Request) -> Result<Reply, ApiError> {
     let asked = token::NewToken::from_body(&req.json_object()?)?;
-    if let Some(own) = auth::token_scopes(req)? {
-        asked.check_within(&own)?;
+    if let Some(maker) = auth::token_of(req)? {
+        asked.check_within(&maker.scopes, maker.expires_at)?;
     }
     let made = token::create(&db::open()?, &asked)?;
     let location = req.url(&format!("/1.0/tokens/{}", made.token.id));

@@ -76,8 +76,17 @@ impl NewToken {
     }
 
     /// 403 unless every scope asked for is covered by one of `own` (space-separated, as
-    /// stored): a token never makes a token that may do more than itself.
-    pub fn check_within(&self, own: &str) -> Result<(), ApiError> {
+    /// stored), and the new token expires no later than `own_expiry`: a token never makes a
+    /// token that may do more, or for longer, than itself.
+    pub fn check_within(&self, own: &str, own_expiry: Option<i64>) -> Result<(), ApiError> {
+        if let Some(limit) = own_expiry {
+            if self.expires_at.is_none_or(|at| at > limit) {
+                return Err(ApiError::Forbidden(vec![format!(
+                    "A token cannot make a token that outlives it: expires_at at most {}",
+                    dates::format(Moment::from_unix(limit))
+                )]));
+            }
+        }
         let own = scopes::parse_all(own.split(' ')).unwrap_or_default();
         let beyond: Vec<&str> = self
             .scopes

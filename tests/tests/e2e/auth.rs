@@ -200,6 +200,51 @@ fn guessing_passwords_is_throttled() {
     get_with(&s, path, &right).expect(200);
 }
 
+/// Guesses sent all at once, from an address that failed lately, are counted before they are
+/// judged: no more are judged than the limit allows.
+#[test]
+fn guesses_sent_at_once_are_judged_no_more_than_the_limit() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let n = nonce(&s.get(path), "SHA-256");
+    let guess = authorization("SHA-256", "admin", "guess", "GET", path, &n);
+    get_with(&s, path, &guess).expect_empty(401);
+    let addr = s.addr;
+    let statuses: Vec<u16> = std::thread::scope(|scope| {
+        let guesses: Vec<_> = (0..40)
+            .map(|_| scope.spawn(|| send(addr, "GET", path, &[("Authorization", &guess)], None)))
+            .collect();
+        guesses
+            .into_iter()
+            .map(|g| g.join().unwrap().status)
+            .collect()
+    });
+    let judged = statuses.iter().filter(|s| **s == 401).count();
+    let refused = statuses.iter().filter(|s| **s == 429).count();
+    assert_eq!(judged + refused, 40, "{statuses:?}");
+    assert!(judged <= 9, "{judged} judged at once: {statuses:?}");
+    // A right answer from that address passes once the lockout is over, and is forgiven
+    // the count taken before it was judged.
+    s.sql()
+        .execute(
+            "UPDATE auth_failures SET blocked_until = 0, failures = 0",
+            [],
+        )
+        .unwrap();
+    let fresh = nonce(&s.get(path), "SHA-256");
+    let right = authorization("SHA-256", "admin", "s3cr:t", "GET", path, &fresh);
+    get_with(&s, path, &right).expect(200);
+    let failures: i64 = s
+        .sql()
+        .query_row(
+            "SELECT failures FROM auth_failures WHERE subject NOT LIKE 'login:%'",
+            [],
+            |r| r.get(0),
+        )
+        .unwrap();
+    assert_eq!(failures, 0);
+}
+
 #[test]
 fn wrong_answers_get_401() {
     let s = Server::start_with(remote);

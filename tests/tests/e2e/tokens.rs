@@ -159,19 +159,23 @@ fn every_operation_needs_the_scope_the_document_names() {
         for method in doc.methods(path) {
             let operation = &doc.root["paths"][path][method.to_ascii_lowercase()];
             let security = operation["security"].as_array();
-            let Some(scope) = security.and_then(|list| {
-                list.iter()
-                    .find_map(|req| req.get("bearer")?.as_array()?.first()?.as_str())
+            let Some(wanted) = security.and_then(|list| {
+                list.iter().find_map(|req| {
+                    let roles = req.get("bearer")?.as_array()?;
+                    Some(roles.iter().filter_map(Value::as_str).collect::<Vec<_>>())
+                })
             }) else {
                 assert_eq!(path, "/1.0/api/api.yml", "{method} {path} names no scope");
                 continue;
             };
+            // The family's scope first; then what else it needs (`*:read` to write webhooks).
+            let scope = wanted[0];
             let (family, right) = scope.split_once(':').unwrap();
             let other_family = if family == "users" { "tokens" } else { "users" };
             let other_right = if right == "read" { "write" } else { "read" };
             let allowed = tokens
-                .entry(scope.to_string())
-                .or_insert_with(|| make(&s, &[scope]))
+                .entry(wanted.join(" "))
+                .or_insert_with(|| make(&s, &wanted))
                 .clone();
             let others = [format!("{other_family}:*"), format!("*:{other_right}")];
             let refused = tokens
@@ -306,4 +310,86 @@ fn failed_bearer_attempts_count_toward_the_throttle() {
         .map(|i| with_token(&s, "GET", "/1.0/users/", &format!("xivo_{i:064x}"), None).status)
         .collect();
     assert_eq!(statuses, [[401; 10].as_slice(), &[429, 429]].concat());
+}
+
+/// The family is the one of what the component does, whatever the path's spelling: `//` lists
+/// campaigns, `PUT .../3/` updates campaign 3, `POST .../3` adds a recording.
+#[test]
+fn aliases_need_the_scope_of_what_they_do() {
+    let s = Server::start_with(remote);
+    let recordings = make(&s, &["recordings:*"]);
+    let campaigns = make(&s, &["campaigns:*"]);
+    for path in ["/1.0/recording_campaigns//", "/1.0/recording_campaigns"] {
+        let r = with_token(&s, "GET", path, &recordings, None);
+        expect_forbidden(&r, "campaigns:read");
+        with_token(&s, "GET", path, &campaigns, None).expect(200);
+    }
+    let body = json!({"campaign_name": "x"});
+    let r = with_token(
+        &s,
+        "PUT",
+        "/1.0/recording_campaigns/3/",
+        &recordings,
+        Some(&body),
+    );
+    expect_forbidden(&r, "campaigns:write");
+    let r = with_token(
+        &s,
+        "DELETE",
+        "/1.0/recording_campaigns/3/",
+        &recordings,
+        None,
+    );
+    expect_forbidden(&r, "campaigns:write");
+    let recording = json!({"cid": "c1"});
+    let r = with_token(
+        &s,
+        "POST",
+        "/1.0/recording_campaigns/3",
+        &campaigns,
+        Some(&recording),
+    );
+    expect_forbidden(&r, "recordings:write");
+}
+
+/// A token that expires makes only tokens that expire no later; writing webhooks needs
+/// `*:read` too (a subscription receives every family's changes).
+#[test]
+fn a_token_cannot_outlive_its_maker_nor_subscribe_beyond_its_reads() {
+    let s = Server::start_with(remote);
+    let r = as_admin(
+        &s,
+        "POST",
+        TOKENS,
+        Some(&json!({"name": "m", "scopes": ["*:*"], "expires_at": "2099-01-01 00:00:00"})),
+    );
+    let maker = r.json()["secret"].as_str().unwrap().to_string();
+    let ask = |expires_at: Value| {
+        let body = json!({"name": "x", "scopes": ["users:read"], "expires_at": expires_at});
+        with_token(&s, "POST", TOKENS, &maker, Some(&body))
+    };
+    let outlives = [
+        "A token cannot make a token that outlives it: expires_at at most \
+                     2099-01-01 00:00:00",
+    ];
+    ask(Value::Null).expect_error(403, &outlives);
+    ask(json!("2100-01-01 00:00:00")).expect_error(403, &outlives);
+    ask(json!("2098-01-01 00:00:00")).expect(201);
+    let hook = make(&s, &["webhooks:*"]);
+    let body = json!({"url": "https://webhooks.invalid/x", "secret": "s"});
+    let r = with_token(&s, "POST", "/1.0/webhooks/", &hook, Some(&body));
+    expect_forbidden(&r, "*:read");
+    with_token(&s, "GET", "/1.0/webhooks/", &hook, None).expect(200);
+}
+
+/// A good token passes while its address is locked out for others' failures.
+#[test]
+fn a_good_token_passes_while_its_address_is_locked_out() {
+    let s = Server::start_with(remote);
+    let secret = make(&s, &["users:read"]);
+    for i in 0..11 {
+        with_token(&s, "GET", "/1.0/users/", &format!("xivo_{i:064x}"), None);
+    }
+    with_token(&s, "GET", "/1.0/users/", "xivo_00", None).expect(429);
+    with_token(&s, "GET", "/1.0/users/", &secret, None).expect(200);
 }

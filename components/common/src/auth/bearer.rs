@@ -21,6 +21,8 @@ pub struct Granted {
     pub id: i64,
     /// As stored: space-separated.
     pub scopes: String,
+    /// Unix seconds; `None`: never.
+    pub expires_at: Option<i64>,
 }
 
 impl Granted {
@@ -29,15 +31,25 @@ impl Granted {
         scopes::parse_all(self.scopes.split(' ')).unwrap_or_default()
     }
 
-    /// Let a request through if one of the token's scopes covers `needed`, or 403.
+    /// Let a request through if the token's scopes cover `needed`, or 403. Writing webhooks
+    /// also needs `*:read`: a subscription receives every family's changes, and a
+    /// redelivery sends stored ones again.
     pub fn allow(&self, needed: Scope) -> Result<(), ApiError> {
-        if self.scopes().iter().any(|s| s.covers(&needed)) {
-            return Ok(());
+        let mut wanted = vec![needed];
+        if needed.family == "webhooks" && needed.right == "write" {
+            wanted.push(Scope {
+                family: "*",
+                right: "read",
+            });
         }
-        Err(ApiError::Forbidden(vec![format!(
-            "This token's scopes do not allow {}:{}",
-            needed.family, needed.right
-        )]))
+        let granted = self.scopes();
+        match wanted.iter().find(|w| !granted.iter().any(|g| g.covers(w))) {
+            None => Ok(()),
+            Some(missing) => Err(ApiError::Forbidden(vec![format!(
+                "This token's scopes do not allow {}:{}",
+                missing.family, missing.right
+            )])),
+        }
     }
 }
 
@@ -74,7 +86,8 @@ pub fn find(db: &Db, secret: &str, now: i64) -> Result<Option<Granted>, ApiError
     if !constant_time_eq(row.text("secret_hash")?.as_bytes(), hashed.as_bytes()) {
         return Ok(None);
     }
-    if row.opt_int("expires_at")?.is_some_and(|at| at <= now) {
+    let expires_at = row.opt_int("expires_at")?;
+    if expires_at.is_some_and(|at| at <= now) {
         return Ok(None);
     }
     let id = row.int("id")?;
@@ -90,6 +103,7 @@ pub fn find(db: &Db, secret: &str, now: i64) -> Result<Option<Granted>, ApiError
     Ok(Some(Granted {
         id,
         scopes: row.text("scopes")?,
+        expires_at,
     }))
 }
 
@@ -110,6 +124,7 @@ mod tests {
         let token = Granted {
             id: 1,
             scopes: "users:read campaigns:*".into(),
+            expires_at: None,
         };
         let scope = |t| Scope::parse(t).unwrap();
         assert!(token.allow(scope("users:read")).is_ok());
@@ -120,9 +135,23 @@ mod tests {
             refused.messages().unwrap(),
             ["This token's scopes do not allow users:write"]
         );
+        let hook = Granted {
+            id: 1,
+            scopes: "webhooks:*".into(),
+            expires_at: None,
+        };
+        assert!(hook.allow(scope("webhooks:read")).is_ok());
+        assert_eq!(
+            hook.allow(scope("webhooks:write"))
+                .unwrap_err()
+                .messages()
+                .unwrap(),
+            ["This token's scopes do not allow *:read"]
+        );
         let broken = Granted {
             id: 1,
             scopes: "users:read bogus".into(),
+            expires_at: None,
         };
         assert!(broken.allow(scope("users:read")).is_err());
     }

@@ -8,6 +8,7 @@ use sha2::{Digest, Sha256};
 use crate::hex::encode as hex;
 
 use super::policy::Policy;
+use super::scopes::Scope;
 
 pub const REALM: &str = "XivoRealm";
 
@@ -22,6 +23,8 @@ pub struct Credentials<'a> {
     /// The request target as sent (`/1.0/users/?_page=1`), which a Digest `uri` must equal.
     pub uri: &'a str,
     pub authorization: Option<&'a str>,
+    /// What an API token needs to be let through ([`super::scopes::needed`]).
+    pub scope: Scope<'static>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -283,6 +286,10 @@ mod tests {
 
     fn verdict(header: &str, method: &str, uri: &str, now: u64) -> Verdict {
         let request = Credentials {
+            scope: Scope {
+                family: "users",
+                right: "read",
+            },
             client_addr: Some("203.0.113.9:4000"),
             method,
             uri,

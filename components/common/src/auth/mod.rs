@@ -31,7 +31,7 @@ use std::cell::OnceCell;
 use crate::{
     clock,
     db::{self, Db},
-    error::{ApiError, Throttled},
+    error::ApiError,
     http::Request,
 };
 
@@ -47,15 +47,19 @@ pub use digest::Credentials;
 use digest::{challenges, check_digest, login_of, Verdict, REALM};
 use nonces::{new_nonce, nonce_secret, record_use};
 use policy::{parse_accounts, parse_client_addr, parse_hosts, truthy, variable, Policy};
+use throttle::Guard;
 
 /// A request of the API let through, or refused (401): [`authorize`] with what the request
 /// brings; `uri` is the request target as sent.
 pub fn admit(request: &Request, uri: &str) -> Result<(), ApiError> {
+    let method = request.method.to_string();
+    let route = request.header("spin-component-route").unwrap_or_default();
     authorize(&Credentials {
         client_addr: request.header("spin-client-addr"),
-        method: &request.method.to_string(),
+        method: &method,
         uri,
         authorization: request.header("authorization"),
+        scope: scopes::needed(&method, route, &request.segments()),
     })
 }
 
@@ -95,88 +99,73 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     };
     let now = clock::unix_seconds();
     let seconds = i64::try_from(now).unwrap_or(i64::MAX);
+    // A good token passes whatever its address did: no guesser can lock integrations out.
+    if let Some(secret) = token {
+        if let Some(granted) = bearer::find(db()?, secret, seconds)? {
+            return granted.allow(request.scope);
+        }
+    }
     // Only a request with credentials counts, or is refused for its address's failures: the
     // first request of a Digest exchange carries none. Trusted clients never count.
-    // As Spin wrote it, without the port: not `IpAddr`'s `Display` (IPv6's is 5 KB of code).
-    let address = request
-        .client_addr
-        .map(|a| a.rsplit_once(':').map_or(a, |(host, _)| host))
-        .unwrap_or_default();
-    let counted = request.authorization.is_some() && !trusted;
-    // The account a Digest answer is for, when there is one by that login: its failures
-    // count too, and it may be locked for addresses it never authenticated from.
+    let address = throttle::address_subject(client, request.client_addr.unwrap_or_default());
+    // The login a Digest answer names: its account's failures count too.
     let login = request
         .authorization
         .filter(|_| token.is_none())
-        .and_then(login_of)
-        .filter(|login| policy.password(login).is_some());
-    let login_subject = login.as_deref().map(throttle::login_subject);
-    if counted {
-        let (address_wait, login_wait) =
-            throttle::locked_out(db()?, address, login_subject.as_deref(), seconds)?;
-        if let Some(wait) = address_wait {
-            return Err(throttle::too_many(wait, Throttled::Address));
-        }
-        if let (Some(wait), Some(login)) = (login_wait, &login) {
-            if !throttle::is_known(db()?, login, address)? {
-                return Err(throttle::too_many(wait, Throttled::Login));
-            }
-        }
-    }
-    let fail = |stale: bool| -> Result<(), ApiError> {
-        if counted && !stale {
-            let limits = &throttle::PER_ADDRESS;
-            if let Some(wait) = throttle::record_failure(db()?, address, limits, seconds)? {
-                return Err(throttle::too_many(wait, Throttled::Address));
-            }
-            if let (Some(subject), Some(login)) = (&login_subject, &login) {
-                let limits = &throttle::PER_LOGIN;
-                if let Some(wait) = throttle::record_failure(db()?, subject, limits, seconds)? {
-                    if !throttle::is_known(db()?, login, address)? {
-                        return Err(throttle::too_many(wait, Throttled::Login));
-                    }
-                }
-            }
-        }
+        .and_then(login_of);
+    let account = login
+        .as_deref()
+        .map(|name| (name, policy.password(name).is_some()));
+    let guard = match request.authorization {
+        Some(_) if !trusted => Some(Guard::check(db()?, &address, account, seconds)?),
+        _ => None,
+    };
+    let refuse = |stale: bool| -> Result<(), ApiError> {
         let mut offered = challenges(&new_nonce(&nonce_secret(db)?, now), stale);
         if token.is_some() {
             offered.push(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""));
         }
         Err(ApiError::Unauthorized(offered))
     };
-    if let Some(secret) = token {
-        return match bearer::find(db()?, secret, seconds)? {
-            Some(granted) => granted.allow(scopes::needed(request.method, request.uri)),
-            None => fail(false),
-        };
-    }
-    let secret = nonce_secret(db)?;
-    match check_digest(&policy, request, &secret, now) {
-        Verdict::Pass(used) => {
-            if !record_use(db()?, &used, now)? {
-                return fail(true);
-            }
-            // A nonce's first use: the account's clients are known by their addresses.
-            if let (true, 1, Some(login)) = (counted, used.nc, &login) {
-                throttle::remember(db()?, login, address, seconds);
-            }
-            Ok(())
+    let verdict = match token {
+        Some(_) => Verdict::Fail,
+        None => check_digest(&policy, request, &nonce_secret(db)?, now),
+    };
+    let Verdict::Pass(used) = verdict else {
+        let stale = verdict == Verdict::Stale;
+        match guard {
+            Some(guard) if !stale => guard.failed()?,
+            Some(guard) => guard.passed(),
+            None => {}
         }
-        Verdict::Fail => fail(false),
-        Verdict::Stale => fail(true),
+        return refuse(stale);
+    };
+    let first_use = used.nc == 1;
+    let fresh = record_use(db()?, &used, now)?;
+    if let Some(guard) = guard {
+        // A nonce's first use: the account's clients are known by their addresses.
+        if let (true, Some(name)) = (first_use && fresh, guard.account()) {
+            throttle::remember(db()?, name, &address, seconds);
+        }
+        guard.passed();
+    }
+    if fresh {
+        Ok(())
+    } else {
+        refuse(true)
     }
 }
 
-/// The scopes of the token a request was admitted with, as stored (space-separated); `None`
-/// when it came without one (a trusted client or a Digest account: every right). What a
-/// token may give a token it makes (the tokens component).
-pub fn token_scopes(request: &Request) -> Result<Option<String>, ApiError> {
+/// The token a request was admitted with (its scopes and expiry); `None` when it came
+/// without one (a trusted client or a Digest account: every right, for ever). What a token
+/// may give a token it makes (the tokens component).
+pub fn token_of(request: &Request) -> Result<Option<bearer::Granted>, ApiError> {
     let Some(secret) = request.header("authorization").and_then(bearer::secret_of) else {
         return Ok(None);
     };
     let now = i64::try_from(clock::unix_seconds()).unwrap_or(i64::MAX);
     match bearer::find(&db::open()?, secret, now)? {
-        Some(granted) => Ok(Some(granted.scopes)),
+        Some(granted) => Ok(Some(granted)),
         // Admitted a moment ago, revoked since: nothing more.
         None => Err(ApiError::Forbidden(vec![
             "This token was revoked or expired".to_string(),

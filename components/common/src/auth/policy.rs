@@ -48,7 +48,8 @@ pub fn parse_client_addr(addr: &str) -> Option<IpAddr> {
         Some(rest) => {
             let (host, port) = rest.split_once("]:")?;
             port.parse::<u16>().ok()?;
-            host
+            // A scope (`fe80::1%2`) names the interface, not the address.
+            host.split_once('%').map_or(host, |(address, _)| address)
         }
         None => match addr.split_once(':') {
             Some((host, port)) if !port.contains(':') => {
@@ -77,14 +78,15 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
         Some((h, t)) => (h, Some(t)),
         None => (text, None),
     };
-    let read = |part: &str, out: &mut [u16]| -> Option<usize> {
+    // An IPv4 tail only ends the address: never before a `::`.
+    let read = |part: &str, out: &mut [u16], last: bool| -> Option<usize> {
         if part.is_empty() {
             return Some(0);
         }
         let mut n = 0;
         let mut pieces = part.split(':').peekable();
         while let Some(piece) = pieces.next() {
-            if pieces.peek().is_none() && piece.contains('.') {
+            if last && pieces.peek().is_none() && piece.contains('.') {
                 let [a, b, c, d] = parse_v4(piece)?;
                 *out.get_mut(n)? = u16::from_be_bytes([a, b]);
                 *out.get_mut(n + 1)? = u16::from_be_bytes([c, d]);
@@ -99,12 +101,12 @@ pub fn parse_ip(text: &str) -> Option<IpAddr> {
         }
         Some(n)
     };
-    let head_len = read(head, &mut groups)?;
+    let head_len = read(head, &mut groups, tail.is_none())?;
     match tail {
         None if head_len == 8 => {}
         Some(tail) if head_len < 8 => {
             let mut rest = [0u16; 8];
-            let tail_len = read(tail, &mut rest[..7 - head_len])?;
+            let tail_len = read(tail, &mut rest[..7 - head_len], true)?;
             groups[8 - tail_len..].copy_from_slice(&rest[..tail_len]);
         }
         _ => return None,
@@ -200,6 +202,7 @@ pub(super) mod tests {
         assert!(p.trusts(ip("127.0.0.1:1")));
         assert!(p.trusts(ip("127.8.9.10:1")));
         assert!(p.trusts(ip("[::1]:1")));
+        assert!(p.trusts(ip("[::1%3]:1")));
         assert!(p.trusts(ip("[::ffff:127.0.0.1]:1")));
         assert!(p.trusts(ip("10.1.200.3:1")));
         assert!(p.trusts(ip("192.0.2.7:1")));
@@ -250,6 +253,10 @@ pub(super) mod tests {
             "1:2:3:4:5:6:1.2.3.4",
             "::1.2.3.4",
             "abcd:ef01::",
+            "1.2.3.4::",
+            "1.2.3.4::5",
+            "::1.2.3.4:5",
+            "1::2.3.4.5",
         ];
         let alphabet = b"0123456789abcdefABCDEFg:.:.";
         let mut accepted = 0;

@@ -2,7 +2,8 @@
 //! `recordings:write`, `campaigns:*`, `*:read`, `*:*`), and the scope a request needs.
 //!
 //! A request needs its family's `read` when it only reads (GET, HEAD, OPTIONS), else its
-//! `write`. `write` does not include `read`: a hook that only posts recordings never reads
+//! `write`; its family is decided from the route Spin matched, as the component's router
+//! decides what to do. `write` does not include `read`: a hook that only posts recordings never reads
 //! them. A path of no family (a 404, the console's pages) needs a scope of every family
 //! (`*:read`, `*:write`): what the path does not say is refused, not let through.
 
@@ -54,33 +55,39 @@ pub fn cover_all(granted: &[Scope], wanted: &[Scope]) -> bool {
     wanted.iter().all(|w| granted.iter().any(|g| g.covers(w)))
 }
 
-/// The scope a request needs: its method's right on its path's family.
-pub fn needed(method: &str, path: &str) -> Scope<'static> {
+/// The scope a request needs: its method's right on its family, from the route Spin matched
+/// (`spin-component-route`, the route in `spin.toml` without its `/...`) and the path below it
+/// (`spin-path-info`, split as the components' routers split it), so that it is decided from
+/// what the component will do, not from a spelling of the path.
+pub fn needed(method: &str, route: &str, segments: &[&str]) -> Scope<'static> {
     let right = match method {
         "GET" | "HEAD" | "OPTIONS" => "read",
         _ => "write",
     };
     Scope {
-        family: family(path).unwrap_or("*"),
+        family: family(route, segments, method).unwrap_or("*"),
         right,
     }
 }
 
-/// The family of an API path (`/1.0/users/5?x=1` → `users`): a campaign is
-/// `/1.0/recording_campaigns/<id>`, its recordings everything below it.
-pub fn family(path: &str) -> Option<&'static str> {
-    let path = path.split(['?', '#']).next().unwrap_or_default();
-    let rest = path.strip_prefix("/1.0/")?;
-    let segments: Vec<&str> = rest.split('/').collect();
-    Some(match segments.as_slice() {
-        ["users", ..] => "users",
-        ["voicemails", ..] => "voicemails",
-        ["CallCenter", "agents", ..] => "agents",
-        ["CallCenter", "queues", ..] => "queues",
-        ["recording_campaigns"] | ["recording_campaigns", _] => "campaigns",
-        ["recording_campaigns", _, _, ..] => "recordings",
-        ["webhooks", ..] => "webhooks",
-        ["tokens", ..] => "tokens",
+/// The family of a request to `route`: one per route, but for the campaigns' route, where the
+/// campaigns router gives some paths to a campaign and others to its recordings
+/// (`components/campaigns/src/lib.rs`, `route`).
+pub fn family(route: &str, segments: &[&str], method: &str) -> Option<&'static str> {
+    Some(match route {
+        "/1.0/users" => "users",
+        "/1.0/voicemails" => "voicemails",
+        "/1.0/CallCenter/agents" => "agents",
+        "/1.0/CallCenter/queues" => "queues",
+        "/1.0/webhooks" => "webhooks",
+        "/1.0/tokens" => "tokens",
+        "/1.0/recording_campaigns/:campaign/:cid/audio" => "recordings",
+        "/1.0/recording_campaigns" => match (segments, method) {
+            ([] | [""], _) => "campaigns",
+            ([_], "POST") => "recordings",
+            ([_], _) | ([_, ""], "PUT" | "DELETE") => "campaigns",
+            _ => "recordings",
+        },
         _ => return None,
     })
 }
@@ -137,38 +144,49 @@ mod tests {
 
     #[test]
     fn what_a_request_needs() {
-        let cases = [
-            ("GET", "/1.0/users/", "users:read"),
-            ("HEAD", "/1.0/users/5?x=1", "users:read"),
-            ("DELETE", "/1.0/voicemails/5", "voicemails:write"),
-            ("POST", "/1.0/CallCenter/agents/", "agents:write"),
-            ("GET", "/1.0/CallCenter/queues/1", "queues:read"),
-            ("POST", "/1.0/recording_campaigns/", "campaigns:write"),
-            ("GET", "/1.0/recording_campaigns", "campaigns:read"),
-            ("PUT", "/1.0/recording_campaigns/3", "campaigns:write"),
-            ("POST", "/1.0/recording_campaigns/3/", "recordings:write"),
-            (
-                "GET",
-                "/1.0/recording_campaigns/3/search?x=1",
-                "recordings:read",
-            ),
+        let campaigns = "/1.0/recording_campaigns";
+        let cases: &[(&str, &str, &[&str], &str)] = &[
+            ("GET", "/1.0/users", &[""], "users:read"),
+            ("HEAD", "/1.0/users", &["5"], "users:read"),
+            ("DELETE", "/1.0/voicemails", &["5"], "voicemails:write"),
+            ("POST", "/1.0/CallCenter/agents", &[], "agents:write"),
+            ("GET", "/1.0/CallCenter/queues", &["1"], "queues:read"),
+            ("POST", campaigns, &[""], "campaigns:write"),
+            // `//`: Spin matches the bare route, and the router lists campaigns.
+            ("GET", campaigns, &[], "campaigns:read"),
+            ("GET", campaigns, &["3"], "campaigns:read"),
+            ("PUT", campaigns, &["3"], "campaigns:write"),
+            ("PUT", campaigns, &["3", ""], "campaigns:write"),
+            ("DELETE", campaigns, &["3", ""], "campaigns:write"),
+            ("POST", campaigns, &["3"], "recordings:write"),
+            ("POST", campaigns, &["3", ""], "recordings:write"),
+            ("GET", campaigns, &["3", ""], "recordings:read"),
+            ("GET", campaigns, &["3", "search"], "recordings:read"),
+            ("POST", campaigns, &["3", "purge"], "recordings:write"),
+            ("DELETE", campaigns, &["3", "c1"], "recordings:write"),
             (
                 "PUT",
-                "/1.0/recording_campaigns/3/c1/audio",
+                "/1.0/recording_campaigns/:campaign/:cid/audio",
+                &[],
                 "recordings:write",
             ),
             (
                 "POST",
-                "/1.0/webhooks/1/deliveries/x/redeliver",
+                "/1.0/webhooks",
+                &["1", "deliveries", "x", "redeliver"],
                 "webhooks:write",
             ),
-            ("DELETE", "/1.0/tokens/1", "tokens:write"),
-            ("GET", "/1.0/console/", "*:read"),
-            ("GET", "/1.0/callcenter/agents/", "*:read"),
-            ("POST", "/1.0/%75sers/", "*:write"),
+            ("DELETE", "/1.0/tokens", &["1"], "tokens:write"),
+            ("GET", "/console", &[""], "*:read"),
+            ("GET", "", &[], "*:read"),
+            ("POST", "/1.0/users/...", &[], "*:write"),
         ];
-        for (method, path, wanted) in cases {
-            assert_eq!(needed(method, path), scope(wanted), "{method} {path}");
+        for (method, route, segments, wanted) in cases {
+            assert_eq!(
+                needed(method, route, segments),
+                scope(wanted),
+                "{method} {route} {segments:?}"
+            );
         }
     }
 }

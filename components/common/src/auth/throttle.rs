@@ -61,29 +61,41 @@ pub fn login_subject(login: &str) -> String {
     format!("login:{login}")
 }
 
-/// How long `address`, and the account's subject when given, are still locked out, in
-/// seconds, if they are: one statement.
-pub fn locked_out(
+/// Where a subject stands: locked out (for how long), or failing lately (failures in its
+/// window, or lockouts not yet forgotten: then its attempts are counted before they are
+/// judged).
+#[derive(Clone, Copy, Debug, Default)]
+struct Standing {
+    wait: Option<i64>,
+    failing: bool,
+}
+
+/// Where `address`, and the account's subject when given, stand: one statement.
+fn standing(
     db: &Db,
     address: &str,
     login: Option<&str>,
+    limits: (&Limits, &Limits),
     now: i64,
-) -> Result<(Option<i64>, Option<i64>), ApiError> {
+) -> Result<(Standing, Standing), ApiError> {
     let rows = db.query(
-        "SELECT subject, blocked_until FROM auth_failures WHERE subject IN (?, ?) \
-         AND blocked_until > ?",
-        &params![address, login, now],
+        "SELECT subject, since, strikes, blocked_until FROM auth_failures \
+         WHERE subject IN (?, ?)",
+        &params![address, login],
     )?;
-    let mut waits = (None, None);
+    let mut found = (Standing::default(), Standing::default());
     for row in rows.iter() {
-        let wait = Some(row.int("blocked_until")? - now);
-        if row.text("subject")? == address {
-            waits.0 = wait;
+        let blocked_until = row.int("blocked_until")?;
+        let (standing, window) = if row.text("subject")? == address {
+            (&mut found.0, limits.0.window_secs)
         } else {
-            waits.1 = wait;
-        }
+            (&mut found.1, limits.1.window_secs)
+        };
+        standing.wait = (blocked_until > now).then(|| blocked_until - now);
+        // In a window of failures, or locked out before (until a quiet day forgets it).
+        standing.failing = row.int("since")? > now - window || row.int("strikes")? > 0;
     }
-    Ok(waits)
+    Ok(found)
 }
 
 /// Count a failure of `subject`, in one statement (an upsert: two instances counting at once
@@ -101,6 +113,7 @@ pub fn record_failure(
         "INSERT INTO auth_failures (subject, since, failures) VALUES (?1, ?2, 1) \
          ON CONFLICT (subject) DO UPDATE SET \
            failures = CASE WHEN since <= ?2 - ?3 THEN 1 ELSE failures + 1 END, \
+           strikes = CASE WHEN since < ?4 AND blocked_until < ?2 THEN 0 ELSE strikes END, \
            since = CASE WHEN since <= ?2 - ?3 THEN ?2 ELSE since END \
          RETURNING failures, strikes, blocked_until, (SELECT COUNT(*) FROM \
            (SELECT 1 FROM auth_failures WHERE since < ?4 AND blocked_until < ?2 LIMIT ?5)) \
@@ -169,6 +182,138 @@ pub fn remember(db: &Db, login: &str, address: &str, now: i64) {
             "INSERT OR IGNORE INTO auth_known (login, address, since) VALUES (?, ?, ?)",
             &params![login, address, now],
         );
+    }
+}
+
+/// One request's dealings with the throttle: [`Guard::check`] before its credentials are
+/// judged, then [`Guard::failed`] or [`Guard::passed`].
+///
+/// A subject that failed lately has each attempt counted before it is judged, and forgiven
+/// if it passes: so guesses sent all at once are judged no more than the limit allows. A
+/// subject with no recent failure is judged first and counted after (nothing to write for a
+/// client that gets its password right); only an address's first burst can outrun its
+/// count, once a day at most.
+pub struct Guard<'a> {
+    db: &'a Db,
+    address: &'a str,
+    /// The account's subject ([`login_subject`]), and its login if it exists.
+    login: Option<(String, Option<&'a str>)>,
+    counted: (bool, bool),
+    now: i64,
+}
+
+impl<'a> Guard<'a> {
+    /// 429 if the address is locked out, or the account is, to an address it never
+    /// authenticated from; else the guard, with the attempt counted if its subject is failing.
+    /// `login`: the login a Digest answer names, and whether such an account exists.
+    pub fn check(
+        db: &'a Db,
+        address: &'a str,
+        login: Option<(&'a str, bool)>,
+        now: i64,
+    ) -> Result<Self, ApiError> {
+        let login = login.map(|(name, exists)| {
+            let subject = if exists {
+                login_subject(name)
+            } else {
+                UNKNOWN_LOGINS.to_string()
+            };
+            (subject, exists.then_some(name))
+        });
+        let subject = login.as_ref().map(|(s, _)| s.as_str());
+        let limits = (&PER_ADDRESS, &PER_LOGIN);
+        let (by_address, by_login) = standing(db, address, subject, limits, now)?;
+        let mut guard = Self {
+            db,
+            address,
+            login,
+            counted: (false, false),
+            now,
+        };
+        if let Some(wait) = by_address.wait {
+            return Err(too_many(wait, Throttled::Address));
+        }
+        if let Some(wait) = by_login.wait {
+            guard.refuse_login(wait)?;
+        }
+        guard.count(by_address.failing, by_login.failing)?;
+        Ok(guard)
+    }
+
+    /// The credentials were wrong: count what was not counted yet; 429 if that locks out.
+    pub fn failed(mut self) -> Result<(), ApiError> {
+        let (address, login) = self.counted;
+        self.count(!address, !login)
+    }
+
+    /// The credentials were right: forgive what was counted before judging.
+    pub fn passed(self) {
+        if self.counted.0 {
+            forgive(self.db, self.address);
+        }
+        if let (true, Some((subject, _))) = (self.counted.1, &self.login) {
+            forgive(self.db, subject);
+        }
+    }
+
+    /// The account this request authenticates as, when it exists.
+    pub fn account(&self) -> Option<&'a str> {
+        self.login.as_ref().and_then(|(_, name)| *name)
+    }
+
+    fn count(&mut self, address: bool, login: bool) -> Result<(), ApiError> {
+        if address {
+            self.counted.0 = true;
+            if let Some(wait) = record_failure(self.db, self.address, &PER_ADDRESS, self.now)? {
+                return Err(too_many(wait, Throttled::Address));
+            }
+        }
+        if let (true, Some((subject, _))) = (login, &self.login) {
+            self.counted.1 = true;
+            if let Some(wait) = record_failure(self.db, subject, &PER_LOGIN, self.now)? {
+                self.refuse_login(wait)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// 429 for a locked account, unless this address authenticated as it before.
+    fn refuse_login(&self, wait: i64) -> Result<(), ApiError> {
+        match self.account() {
+            Some(name) if is_known(self.db, name, self.address)? => Ok(()),
+            _ => Err(too_many(wait, Throttled::Login)),
+        }
+    }
+}
+
+/// The one subject of every login no account has: they count, and lock out, together, as
+/// a real account would (so that neither the answers nor their timing tell whether an account
+/// exists), and made-up logins cannot fill the table. No address or `login:` subject is so.
+const UNKNOWN_LOGINS: &str = "unknown logins";
+
+/// Take back one failure counted before an attempt that passed. A failure here is left: the
+/// count is a little high for a window.
+fn forgive(db: &Db, subject: &str) {
+    let _ = db.write(
+        "UPDATE auth_failures SET failures = MAX(failures - 1, 0) WHERE subject = ?",
+        &params![subject],
+    );
+}
+
+/// The subject of a client address, as Spin writes it (`ip:port`, `[v6]:port`): an IPv4
+/// address, or an IPv6 address's /64, which one client usually holds whole (so a guesser
+/// cannot rotate through its addresses). The text as sent if it does not parse.
+pub fn address_subject(client: Option<std::net::IpAddr>, as_sent: &str) -> String {
+    match client {
+        Some(std::net::IpAddr::V4(v4)) => {
+            let [a, b, c, d] = v4.octets();
+            format!("{a}.{b}.{c}.{d}")
+        }
+        Some(std::net::IpAddr::V6(v6)) => {
+            let g = v6.segments();
+            format!("{:x}:{:x}:{:x}:{:x}::/64", g[0], g[1], g[2], g[3])
+        }
+        None => as_sent.to_string(),
     }
 }
 
