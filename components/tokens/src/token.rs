@@ -87,19 +87,17 @@ impl NewToken {
                 )]));
             }
         }
+        // Both lists were checked when written: a scope that does not parse grants nothing.
         let own = scopes::parse_all(own.split(' ')).unwrap_or_default();
-        let beyond: Vec<&str> = self
-            .scopes
-            .iter()
-            .filter(|s| scopes::Scope::parse(s).is_none_or(|s| !own.iter().any(|o| o.covers(&s))))
-            .map(String::as_str)
-            .collect();
+        let asked = scopes::parse_all(self.scopes.iter().map(String::as_str)).unwrap_or_default();
+        let beyond = scopes::uncovered(&own, &asked);
         if beyond.is_empty() {
             return Ok(());
         }
+        let beyond: Vec<String> = beyond.iter().map(ToString::to_string).collect();
         Err(ApiError::Forbidden(vec![format!(
             "A token cannot give scopes it does not have: {}",
-            beyond.join(", ")
+            common::text::join(&beyond, ", ")
         )]))
     }
 }

@@ -42,12 +42,10 @@ impl Granted {
                 right: "read",
             });
         }
-        let granted = self.scopes();
-        match wanted.iter().find(|w| !granted.iter().any(|g| g.covers(w))) {
+        match scopes::uncovered(&self.scopes(), &wanted).first() {
             None => Ok(()),
             Some(missing) => Err(ApiError::Forbidden(vec![format!(
-                "This token's scopes do not allow {}:{}",
-                missing.family, missing.right
+                "This token's scopes do not allow {missing}"
             )])),
         }
     }

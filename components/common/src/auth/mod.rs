@@ -120,8 +120,10 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
         Some(_) if !trusted => Some(Guard::check(db()?, &address, account, seconds)?),
         _ => None,
     };
+    // Read once: it checks a Digest answer, and signs the next challenge when refused.
+    let secret = nonce_secret(db)?;
     let refuse = |stale: bool| -> Result<(), ApiError> {
-        let mut offered = challenges(&new_nonce(&nonce_secret(db)?, now), stale);
+        let mut offered = challenges(&new_nonce(&secret, now), stale);
         if token.is_some() {
             offered.push(format!("Bearer realm=\"{REALM}\", error=\"invalid_token\""));
         }
@@ -129,7 +131,7 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     };
     let verdict = match token {
         Some(_) => Verdict::Fail,
-        None => check_digest(&policy, request, &nonce_secret(db)?, now),
+        None => check_digest(&policy, request, &secret, now),
     };
     let Verdict::Pass(used) = verdict else {
         let stale = verdict == Verdict::Stale;

@@ -50,9 +50,20 @@ pub fn parse_all<'a>(texts: impl IntoIterator<Item = &'a str>) -> Option<Vec<Sco
     texts.into_iter().map(Scope::parse).collect()
 }
 
-/// Do `granted` allow all that `wanted` allow (each wanted scope covered by one granted)?
-pub fn cover_all(granted: &[Scope], wanted: &[Scope]) -> bool {
-    wanted.iter().all(|w| granted.iter().any(|g| g.covers(w)))
+/// The scopes of `wanted` that none of `granted` covers: what a token asks beyond its own,
+/// for a request or for a token it makes.
+pub fn uncovered<'w, 'a>(granted: &[Scope], wanted: &'w [Scope<'a>]) -> Vec<&'w Scope<'a>> {
+    wanted
+        .iter()
+        .filter(|w| !granted.iter().any(|g| g.covers(w)))
+        .collect()
+}
+
+impl std::fmt::Display for Scope<'_> {
+    /// `family:right`, as written.
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        write!(f, "{}:{}", self.family, self.right)
+    }
 }
 
 /// The scope a request needs: its method's right on its family, from the route Spin matched
@@ -135,11 +146,10 @@ mod tests {
         assert!(!scope("users:read").covers(&scope("*:read")));
         assert!(!scope("users:*").covers(&scope("voicemails:read")));
         let granted = [scope("users:read"), scope("campaigns:*")];
-        assert!(cover_all(
-            &granted,
-            &[scope("campaigns:write"), scope("users:read")]
-        ));
-        assert!(!cover_all(&granted, &[scope("users:*")]));
+        assert!(uncovered(&granted, &[scope("campaigns:write"), scope("users:read")]).is_empty());
+        let wanted = [scope("users:*"), scope("users:read")];
+        assert_eq!(uncovered(&granted, &wanted), [&scope("users:*")]);
+        assert_eq!(scope("users:*").to_string(), "users:*");
     }
 
     #[test]
