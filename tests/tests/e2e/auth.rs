@@ -517,6 +517,46 @@ fn used_nonces_are_forgotten_a_batch_at_a_time_after_they_expire() {
     assert_eq!(used_nonces(&s), 1 + 3);
 }
 
+/// A flood of addresses leaves the failures' table small: once 64 rows have been quiet for a
+/// day, a failure deletes them (up to 256 at a time); a row locked out, or failing today,
+/// stays.
+#[test]
+fn quiet_failure_rows_are_forgotten_a_batch_at_a_time() {
+    let s = Server::start_with(remote);
+    let path = "/1.0/users/";
+    let fail = || {
+        let n = nonce(&s.get(path), "SHA-256");
+        let a = authorization("SHA-256", "admin", "guess", "GET", path, &n);
+        get_with(&s, path, &a).expect_empty(401);
+    };
+    fail(); // The table exists from here on.
+    let now = i64::try_from(unix_now()).unwrap();
+    let sql = s.sql();
+    let add = |count: usize, since: i64, blocked_until: i64| {
+        for _ in 0..count {
+            sql.execute(
+                "INSERT INTO auth_failures (subject, since, failures, blocked_until) \
+                 VALUES ('198.51.100.' || hex(randomblob(8)), ?, 3, ?)",
+                [since, blocked_until],
+            )
+            .unwrap();
+        }
+    };
+    let rows = || -> i64 {
+        sql.query_row("SELECT COUNT(*) FROM auth_failures", [], |r| r.get(0))
+            .unwrap()
+    };
+    let before = rows();
+    add(63, now - 2 * 86_400, 0);
+    add(1, now - 2 * 86_400, now + 3600); // locked out: kept
+    add(1, now - 60, 0); // failing today: kept
+    fail();
+    assert_eq!(rows(), before + 65, "fewer than a batch: left for later");
+    add(1, now - 2 * 86_400, 0);
+    fail();
+    assert_eq!(rows(), before + 2);
+}
+
 #[test]
 fn the_generated_secret_is_kept_and_shared_by_all_components() {
     let s = Server::start_with(remote);
