@@ -174,6 +174,48 @@ def main():
         wait.until(lambda _: "No recording matches" in d.find_element(By.TAG_NAME, "main").text)
         step("recordings: search, play with seeking, download link, delete")
 
+        # Order by clicking a column heading (the API orders), again for the other way.
+        d.get(f"{BASE}/#/users")
+        wait.until(lambda _: len(rows()) == 20)
+
+        def first_cell(column):
+            return rows()[0].find_elements(By.TAG_NAME, "td")[column].text
+
+        def sorted_as(direction):
+            heading = d.find_element(By.ID, "sort-firstname").find_element(By.XPATH, "..")
+            return heading.get_attribute("aria-sort") == direction
+
+        # The list is drawn again once the API answers: wait for that, then read it.
+        d.find_element(By.ID, "sort-firstname").click()
+        wait.until(lambda _: sorted_as("ascending") and first_cell(1) == "User00")
+        d.find_element(By.ID, "sort-firstname").click()
+        wait.until(lambda _: sorted_as("descending") and first_cell(1) == "Zoé")
+        step("users: ordered by a column heading")
+
+        # Import users from a CSV file, all or none; export them.
+        good = f"{SHOTS}/import.csv"
+        with open(good, "w", encoding="utf-8") as f:
+            f.write("firstname,lastname,line_number\nImporté,Premier,46001\nImporté,Second,\n")
+        bad = f"{SHOTS}/import-bad.csv"
+        with open(bad, "w", encoding="utf-8") as f:
+            f.write("firstname,enableclient\nX,maybe\n")
+        d.get(f"{BASE}/#/users")
+        wait.until(lambda _: len(rows()) == 20)
+        d.find_element(By.ID, "import-file").send_keys(bad)
+        wait.until(lambda _: "row 2: Incorrect parameters sent: enableclient" in alert_text())
+        d.find_element(By.ID, "import-file").send_keys(good)
+        wait.until(lambda _: "Imported 2 users." in alert_text())
+        search = d.find_element(By.ID, "search")
+        search.send_keys("importe")
+        wait.until(lambda _: len(rows()) == 2)
+        href = d.find_element(By.ID, "export").get_attribute("href")
+        assert href == f"{BASE}/1.0/users/export", href
+        exported = d.execute_async_script(
+            "const done = arguments[0];"
+            "fetch('/1.0/users/export', {headers: {Accept: 'text/csv'}}).then((r) => r.text()).then(done);")
+        assert "Importé,Premier" in exported and ",46001," in exported, exported[:300]
+        step("users: import and export as CSV")
+
         # A phone-sized window: nothing wider than the screen but the tables' own scroll.
         d.set_window_size(390, 844)
         d.get(f"{BASE}/#/users")

@@ -247,7 +247,7 @@ pub fn stream(audio: &Audio, first: u64, length: u64) -> Result<Stream, ApiError
         Ok(data)
     });
     Ok(Stream {
-        length,
+        length: Some(length),
         pieces: Box::new(pieces),
     })
 }

@@ -1,9 +1,10 @@
 //! The agent resource: its representation, the keys a body may hold, and all its SQL.
 
-use crate::by_number;
+use crate::list_array;
 use common::{
     body::{non_empty_text, Kind},
     db::Db,
+    listing::{Column, Listing},
     pagination::Pagination,
     params,
     query::Query,
@@ -43,8 +44,29 @@ impl Resource for Agent {
     /// A bare array sorted by `number` compared as text, as in 2013.
     type List = Vec<Agent>;
 
-    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<Vec<Agent>, ApiError> {
-        by_number(db, page)
+    /// Searched: both names in both orders, number, context, description
+    /// (`migrations/0014_lists.sql`).
+    const LISTING: Listing = Listing {
+        alias: "a",
+        search: "agents_search",
+        order: &["id", "number", "firstname", "lastname", "context"],
+        default_order: &["number", "id"],
+        filters: &[
+            ("firstname", Column::Text),
+            ("lastname", Column::Text),
+            ("number", Column::Text),
+            ("context", Column::Text),
+            ("language", Column::Text),
+            ("autologoff", Column::Whole),
+            ("group", Column::Text),
+            ("numgroup", Column::Whole),
+            ("description", Column::Text),
+            ("preprocess_subroutine", Column::Text),
+        ],
+    };
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<Vec<Agent>, ApiError> {
+        list_array(db, query, page)
     }
 
     // Updated by the default. A new number shows in the agent's recordings (`agent_no`):

@@ -8,8 +8,8 @@ use common::{
     db::Db,
     http::{Action, Request, Service},
     pagination::Pagination,
-    resource,
-    table::Table,
+    query::Query,
+    resource::{self, Resource},
     ApiError,
 };
 use spin_sdk::http::{IncomingRequest, ResponseOutparam};
@@ -38,14 +38,21 @@ fn route(req: &Request) -> Result<Action, ApiError> {
     }
 }
 
-/// A bare array sorted by `number` compared as text, as in 2013 (agents and queues alike).
-pub fn by_number<T: Table>(db: &Db, page: Option<Pagination>) -> Result<Vec<T>, ApiError> {
+/// A bare array, as in 2013 (agents and queues alike): sorted by `number` compared as text,
+/// unless the query asks for another order; searched and filtered as it asks.
+pub fn list_array<R: Resource>(
+    db: &Db,
+    query: &Query,
+    page: Option<Pagination>,
+) -> Result<Vec<R>, ApiError> {
+    let selection = R::LISTING.select(query);
     let sql = format!(
-        "{}{} ORDER BY {a}.number, {a}.id LIMIT ? OFFSET ?",
-        T::select(),
-        T::from(),
-        a = T::ALIAS
+        "{}{} ORDER BY {} LIMIT ? OFFSET ?",
+        R::select(),
+        selection.from(&R::from()),
+        selection.order
     );
-    db.query(&sql, &Pagination::limit_offset(page))?
-        .map(T::read)
+    let mut values = selection.values;
+    values.extend(Pagination::limit_offset(page));
+    db.query(&sql, &values)?.map(R::read)
 }

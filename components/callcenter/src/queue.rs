@@ -1,9 +1,10 @@
 //! The queue resource: its representation, the keys a body may hold, and all its SQL.
 
-use crate::by_number;
+use crate::list_array;
 use common::{
     body::{non_empty_text, Kind},
     db::Db,
+    listing::{Column, Listing},
     pagination::Pagination,
     query::Query,
     resource::Resource,
@@ -50,8 +51,37 @@ impl Resource for Queue {
     /// A bare array sorted by `number` compared as text, as in 2013.
     type List = Vec<Queue>;
 
-    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<Vec<Queue>, ApiError> {
-        by_number(db, page)
+    /// Searched: name, display name, number, context (`migrations/0014_lists.sql`).
+    const LISTING: Listing = Listing {
+        alias: "q",
+        search: "queues_search",
+        order: &["id", "number", "name", "displayname", "context"],
+        default_order: &["number", "id"],
+        filters: &[
+            ("name", Column::Text),
+            ("displayname", Column::Text),
+            ("number", Column::Text),
+            ("context", Column::Text),
+            ("data_quality", Column::Whole),
+            ("hitting_callee", Column::Whole),
+            ("hitting_caller", Column::Whole),
+            ("retries", Column::Whole),
+            ("ring", Column::Whole),
+            ("transfer_user", Column::Whole),
+            ("transfer_call", Column::Whole),
+            ("write_caller", Column::Whole),
+            ("write_calling", Column::Whole),
+            ("url", Column::Text),
+            ("announceoverride", Column::Text),
+            ("timeout", Column::Whole),
+            ("preprocess_subroutine", Column::Text),
+            ("announce_holdtime", Column::Whole),
+            ("waittime", Column::Whole),
+        ],
+    };
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<Vec<Queue>, ApiError> {
+        list_array(db, query, page)
     }
 
     // Updated and deleted by the defaults. A campaign shows its queue's name, display name and

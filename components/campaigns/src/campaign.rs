@@ -5,6 +5,7 @@ use common::{
     dates,
     db::{Db, Param, Row, Value as SqlValue},
     error::Refusal,
+    listing::{Listing, Selection},
     pagination::Pagination,
     params,
     query::{any, flag, parse_flag, whole, Query},
@@ -101,9 +102,19 @@ fn read(row: &Row) -> Result<Campaign, ApiError> {
     })
 }
 
-/// The list's filters, combined with AND.
+/// Searched: name, base file name (`migrations/0014_lists.sql`). Filtered by [`Filters`].
+const LISTING: Listing = Listing {
+    alias: "c",
+    search: "recording_campaigns_search",
+    order: &["id", "campaign_name", "start_date", "end_date"],
+    default_order: &["id"],
+    filters: &[],
+};
+
+/// The list's filters, combined with AND, and its search and order.
 #[derive(Default, Debug)]
 pub struct Filters {
+    selection: Selection,
     campaign_name: Option<String>,
     queue_id: Option<i64>,
     queue_number: Option<String>,
@@ -117,19 +128,20 @@ impl Filters {
     /// Any other parameter, or a value of the wrong kind, is an incorrect parameter; every one
     /// is named, in the order sent, with those of the pagination.
     pub fn from_query(q: &Query) -> Result<Self, ApiError> {
-        let [page, size] = Pagination::RULES;
-        q.check(&[
-            page,
-            size,
-            ("campaign_name", any),
-            ("queue_id", whole),
-            ("queue_number", any),
-            ("activated", flag),
-            ("base_filename", any),
-            ("running", flag),
-        ])?;
+        LISTING.check(
+            q,
+            &[
+                ("campaign_name", any),
+                ("queue_id", whole),
+                ("queue_number", any),
+                ("activated", flag),
+                ("base_filename", any),
+                ("running", flag),
+            ],
+        )?;
         let text = |name| q.get(name).map(str::to_string);
         Ok(Self {
+            selection: LISTING.select(q),
             campaign_name: text("campaign_name"),
             queue_id: q.get("queue_id").and_then(body::parse_whole),
             queue_number: text("queue_number"),
@@ -140,48 +152,47 @@ impl Filters {
     }
 }
 
-/// The WHERE clause of the list, from fixed fragments, and its bound parameters. The
-/// recording hook's query (`queue_id`, `activated`, `running`) is a search of the
-/// `recording_campaigns_queue` index.
+/// The list's `FROM` with its search and filters, from fixed fragments, and its bound
+/// parameters. The recording hook's query (`queue_id`, `activated`, `running`) is a search of
+/// the `recording_campaigns_queue` index.
 fn filter_sql(f: &Filters) -> (String, Vec<SqlValue>) {
-    let mut clauses: Vec<&str> = Vec::new();
-    let mut values: Vec<SqlValue> = Vec::new();
+    let mut selection = f.selection.clone();
+    let (clauses, values) = (&mut selection.clauses, &mut selection.values);
     if let Some(name) = &f.campaign_name {
-        clauses.push("c.campaign_name = ?");
+        clauses.push("c.campaign_name = ?".into());
         values.push(name.param());
     }
     if let Some(queue) = f.queue_id {
-        clauses.push("c.queue_id = ?");
+        clauses.push("c.queue_id = ?".into());
         values.push(queue.param());
     }
     if let Some(number) = &f.queue_number {
-        clauses.push("c.queue_id IN (SELECT id FROM queues WHERE number = ?)");
+        clauses.push("c.queue_id IN (SELECT id FROM queues WHERE number = ?)".into());
         values.push(number.param());
     }
     if let Some(activated) = f.activated {
-        clauses.push("c.activated = ?");
+        clauses.push("c.activated = ?".into());
         values.push(activated.param());
     }
     if let Some(base) = &f.base_filename {
-        clauses.push("c.base_filename = ?");
+        clauses.push("c.base_filename = ?".into());
         values.push(base.param());
     }
     if let Some(running) = f.running {
-        clauses.push(if running {
-            "c.start_date <= ? AND c.end_date >= ?"
-        } else {
-            "NOT (c.start_date <= ? AND c.end_date >= ?)"
-        });
+        clauses.push(
+            if running {
+                "c.start_date <= ? AND c.end_date >= ?"
+            } else {
+                "NOT (c.start_date <= ? AND c.end_date >= ?)"
+            }
+            .into(),
+        );
         let now = dates::now();
         values.push(now.param());
         values.push(now.param());
     }
-    let sql = if clauses.is_empty() {
-        String::new()
-    } else {
-        format!(" WHERE {}", common::text::join(&clauses, " AND "))
-    };
-    (sql, values)
+    let from = selection.from(FROM);
+    (from, selection.values)
 }
 
 pub fn list(
@@ -189,8 +200,9 @@ pub fn list(
     filters: &Filters,
     page: Option<Pagination>,
 ) -> Result<List<Campaign>, ApiError> {
-    let (filter, values) = filter_sql(filters);
-    let (total, rows) = db.list(COLUMNS, &format!("{FROM}{filter}"), "c.id", &values, page)?;
+    let (from, values) = filter_sql(filters);
+    let order = &filters.selection.order;
+    let (total, rows) = db.list(COLUMNS, &from, order, &values, page)?;
     Ok(List {
         total,
         items: rows.map(read)?,

@@ -29,6 +29,14 @@ impl Query {
             .map(|(_, v)| v.as_str())
     }
 
+    /// Every value given for `name`, in the order sent.
+    pub fn all<'a>(&'a self, name: &'a str) -> impl Iterator<Item = &'a str> + 'a {
+        self.pairs
+            .iter()
+            .filter(move |(k, _)| k == name)
+            .map(|(_, v)| v.as_str())
+    }
+
     pub fn has(&self, name: &str) -> bool {
         self.pairs.iter().any(|(k, _)| k == name)
     }
@@ -36,10 +44,14 @@ impl Query {
     /// 400 `Incorrect parameters sent: ...` naming, once each and in the order sent, every
     /// parameter that `rules` does not know and every value its rule refuses.
     pub fn check(&self, rules: &[(&str, Rule)]) -> Result<(), ApiError> {
+        self.check_each(|key, value| rules.iter().any(|(name, rule)| *name == key && rule(value)))
+    }
+
+    /// As [`Query::check`], with `fits` telling which (parameter, value) pairs are right.
+    pub fn check_each(&self, fits: impl Fn(&str, &str) -> bool) -> Result<(), ApiError> {
         let mut incorrect: Vec<&str> = Vec::new();
         for (k, v) in &self.pairs {
-            let fits = rules.iter().any(|(name, rule)| name == k && rule(v));
-            if !fits && !incorrect.contains(&k.as_str()) {
+            if !fits(k, v) && !incorrect.contains(&k.as_str()) {
                 incorrect.push(k);
             }
         }

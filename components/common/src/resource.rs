@@ -13,8 +13,9 @@ use crate::{
     error::{ApiError, Refusal},
     events,
     http::{action, id, Action, Reply, Request},
+    listing::Listing,
     pagination::{List, Pagination},
-    query::{Query, Rule},
+    query::Query,
     table::Table,
 };
 
@@ -29,8 +30,8 @@ pub trait Resource: Table + Serialize + Assign + Clone + Default + 'static {
     const EVENTS: Option<&'static str> = None;
     /// The keys a POST must hold.
     const REQUIRED: &'static [&'static str] = &[];
-    /// The query parameters its list takes besides `_page` and `_pagesize`, with their rules.
-    const FILTERS: &'static [(&'static str, Rule)] = &[];
+    /// What its list takes besides the page: search, order, filters ([`Listing`]).
+    const LISTING: Listing;
 
     /// The shape of its list (`{"total", "items"}`, or a bare array).
     type List: Serialize;
@@ -209,10 +210,22 @@ fn first_int(rows: &Rows, column: &str) -> Result<Option<i64>, ApiError> {
     rows.first().map(|row| row.int(column)).transpose()
 }
 
-/// A list of every row, `{total, items}`, in id order, with no filters.
-pub fn list_by_id<R: Resource>(db: &Db, page: Option<Pagination>) -> Result<List<R>, ApiError> {
-    let order = format!("{}.id", R::ALIAS);
-    let (total, rows) = db.list(&R::select(), &R::from(), &order, &[], page)?;
+/// The page of the rows the query selects ([`Listing`]), and how many it selects in all.
+pub fn list_rows<R: Resource>(
+    db: &Db,
+    query: &Query,
+    page: Option<Pagination>,
+) -> Result<List<R>, ApiError> {
+    let selection = R::LISTING.select(query);
+    let from = selection.from(&R::from());
+    let (count_from, count_values) = selection.count_from(&R::from());
+    let (total, rows) = db.list_counted(
+        &R::select(),
+        (&from, &selection.values),
+        &selection.order,
+        (&count_from, &count_values),
+        page,
+    )?;
     Ok(List {
         total,
         items: rows.map(R::read)?,
@@ -242,9 +255,7 @@ pub fn route<R: Resource + 'static>(req: &Request) -> Result<Action, ApiError> {
 }
 
 fn list<R: Resource>(req: &Request) -> Result<Reply, ApiError> {
-    let mut rules = Pagination::RULES.to_vec();
-    rules.extend_from_slice(R::FILTERS);
-    req.query.check(&rules)?;
+    R::LISTING.check(&req.query, &[])?;
     let page = Pagination::from_query(&req.query)?;
     Ok(Reply::ok(&R::list(&db::open()?, &req.query, page)?))
 }

@@ -17,12 +17,12 @@ class ApiError extends Error {
 }
 
 /** One request; the parsed JSON answer, or an ApiError carrying the API's messages. */
-async function api(method, path, body) {
+async function api(method, path, body, bodyType = 'application/json') {
   const headers = { Accept: 'application/json' };
   const init = { method, headers, credentials: 'same-origin' };
   if (body !== undefined) {
-    headers['Content-Type'] = 'application/json';
-    init.body = JSON.stringify(body);
+    headers['Content-Type'] = bodyType;
+    init.body = bodyType === 'application/json' ? JSON.stringify(body) : body;
   }
   let response;
   try {
@@ -64,8 +64,8 @@ const RESOURCES = {
     one: 'user',
     path: '/1.0/users/',
     paged: true,
-    searchable: ['firstname', 'lastname'],
     columns: ['id', 'firstname', 'lastname', 'line', 'voicemailid'],
+    orderable: ['id', 'firstname', 'lastname'],
     fields: [
       text('firstname', 'First name'), text('lastname', 'Last name'),
       { name: 'line', label: 'Line number', type: 'line' },
@@ -86,6 +86,7 @@ const RESOURCES = {
     path: '/1.0/voicemails/',
     paged: true,
     columns: ['id', 'mailbox', 'fullname', 'email'],
+    orderable: ['id', 'mailbox', 'fullname', 'email'],
     fields: [
       text('mailbox', 'Mailbox'), text('fullname', 'Full name'),
       { name: 'email', label: 'Email', type: 'nullable' }, text('password', 'Password'),
@@ -98,6 +99,7 @@ const RESOURCES = {
     one: 'agent',
     path: '/1.0/CallCenter/agents/',
     columns: ['id', 'number', 'firstname', 'lastname', 'context'],
+    orderable: ['id', 'number', 'firstname', 'lastname', 'context'],
     fields: [
       text('number', 'Number'), text('firstname', 'First name'), text('lastname', 'Last name'),
       text('passwd', 'Password'), text('context', 'Context'), text('language', 'Language'),
@@ -111,6 +113,7 @@ const RESOURCES = {
     one: 'queue',
     path: '/1.0/CallCenter/queues/',
     columns: ['id', 'number', 'name', 'displayname', 'context'],
+    orderable: ['id', 'number', 'name', 'displayname', 'context'],
     fields: [
       text('name', 'Name'), text('displayname', 'Display name'), text('number', 'Number'),
       text('context', 'Context'), flag('data_quality', 'Data quality'),
@@ -130,6 +133,7 @@ const RESOURCES = {
     path: '/1.0/recording_campaigns/',
     paged: true,
     columns: ['id', 'campaign_name', 'queue_name', 'start_date', 'end_date', 'activated'],
+    orderable: ['id', 'campaign_name', 'start_date', 'end_date'],
     fields: [
       text('campaign_name', 'Name'), bool('activated', 'Activated'),
       text('base_filename', 'Base file name'),
@@ -229,10 +233,22 @@ function heading(r, column) {
   return { id: 'Id', queue_name: 'Queue' }[column] || column.replace(/_/g, ' ');
 }
 
-/** A table of items, each row linking to its form. */
-function table(key, items, extra) {
+/**
+ * A table of items, each row linking to its form. `sort` ({order, dir, by(column)}): the
+ * headings of the columns the API orders by are buttons that order the list by them, and
+ * again the other way.
+ */
+function table(key, items, extra, sort) {
   const r = RESOURCES[key];
-  const head = h('tr', {}, r.columns.map((c) => h('th', { scope: 'col' }, heading(r, c))), extra ? h('th', { scope: 'col' }, '') : null);
+  const th = (c) => {
+    if (!sort || !(r.orderable || []).includes(c)) return h('th', { scope: 'col' }, heading(r, c));
+    const current = sort.order === c;
+    const ariaSort = current ? (sort.dir === 'desc' ? 'descending' : 'ascending') : 'none';
+    const mark = current ? (sort.dir === 'desc' ? ' ▼' : ' ▲') : '';
+    return h('th', { scope: 'col', 'aria-sort': ariaSort },
+      h('button', { type: 'button', class: 'sort', id: `sort-${c}`, onclick: () => sort.by(c) }, heading(r, c) + mark));
+  };
+  const head = h('tr', {}, r.columns.map(th), extra ? h('th', { scope: 'col' }, '') : null);
   const rows = items.map((item) =>
     h('tr', {},
       r.columns.map((c, i) => h('td', {}, i === 0
@@ -253,13 +269,27 @@ async function listView(key, params) {
   const r = RESOURCES[key];
   const page = Math.max(1, Number(params.get('page')) || 1);
   const search = params.get('q') || '';
+  const order = params.get('order') || '';
+  const dir = params.get('dir') === 'desc' ? 'desc' : 'asc';
   const body = h('div', { class: 'list' }, h('p', {}, 'Loading…'));
-  const searchBox = r.searchable
-    ? h('input', {
-      type: 'search', id: 'search', 'aria-label': 'Search by name', placeholder: 'Search by name',
-      value: search, oninput: debounce((e) => navigate(`#/${key}?q=${encodeURIComponent(e.target.value)}`, true), 250),
-    })
-    : null;
+  // The API searches (a substring, case and accents ignored) and orders; the console asks.
+  const searchBox = h('input', {
+    type: 'search', id: 'search', 'aria-label': `Search ${r.title.toLowerCase()}`, placeholder: 'Search',
+    value: search,
+    oninput: debounce((e) => {
+      const next = new URLSearchParams(params);
+      next.set('q', e.target.value);
+      next.delete('page');
+      navigate(`#/${key}?${next}`, true);
+    }, 250),
+  });
+  const sortBy = (column) => {
+    const next = new URLSearchParams(params);
+    next.set('order', column);
+    next.set('dir', order === column && dir === 'asc' ? 'desc' : 'asc');
+    next.delete('page');
+    navigate(`#/${key}?${next}`, true);
+  };
   const mine = generation;
   const filters = key === 'campaigns' ? await campaignFilters(params) : null;
   if (stale(mine)) return;
@@ -267,6 +297,7 @@ async function listView(key, params) {
     h('div', { class: 'bar' },
       h('h1', {}, r.title),
       searchBox,
+      key === 'users' ? transfer() : null,
       h('a', { class: 'button', href: `#/${key}/new` }, `New ${r.one}`)),
     filters,
     body);
@@ -278,23 +309,19 @@ async function listView(key, params) {
   let items;
   let total;
   try {
-    if (r.paged && !search) {
-      const query = new URLSearchParams(key === 'campaigns' ? campaignQuery(params) : {});
+    const query = new URLSearchParams(key === 'campaigns' ? campaignQuery(params) : {});
+    if (search) query.set('search', search);
+    if (order) {
+      query.set('order', order);
+      query.set('direction', dir);
+    }
+    if (r.paged) {
       query.set('_page', page);
       query.set('_pagesize', PAGE_SIZE);
-      const data = await api('GET', `${r.path}?${query}`);
-      ({ items, total } = data);
+      ({ items, total } = await api('GET', `${r.path}?${query}`));
     } else {
-      // Agents and queues come as a whole array; a name search reads the whole list.
-      let all = await api('GET', r.path);
-      if (!Array.isArray(all)) all = all.items;
-      if (search) {
-        const words = search.toLowerCase().split(/\s+/).filter(Boolean);
-        all = all.filter((item) => {
-          const name = r.searchable.map((f) => item[f] || '').join(' ').toLowerCase();
-          return words.every((w) => name.includes(w));
-        });
-      }
+      // Agents and queues come as a whole array (no total), searched and ordered all the same.
+      const all = await api('GET', `${r.path}?${query}`);
       total = all.length;
       items = all.slice((page - 1) * PAGE_SIZE, page * PAGE_SIZE);
     }
@@ -314,8 +341,33 @@ async function listView(key, params) {
   };
   body.replaceChildren(
     h('p', { class: 'count' }, `${total} ${total === 1 ? r.one : key}`),
-    items.length ? table(key, items, extra) : h('p', {}, 'Nothing here.'),
+    items.length ? table(key, items, extra, { order, dir, by: sortBy }) : h('p', {}, 'Nothing here.'),
     pager(page, pages, go));
+}
+
+/**
+ * Users in and out as CSV: the export downloads every user; the import sends a file, all of
+ * it or none (the API names each refused row).
+ */
+function transfer() {
+  const file = h('input', {
+    type: 'file', id: 'import-file', accept: '.csv,text/csv', class: 'visually-hidden',
+    onchange: async (e) => {
+      const chosen = e.target.files[0];
+      if (!chosen) return;
+      try {
+        const ids = await api('POST', '/1.0/users/import', await chosen.text(), 'text/csv');
+        await route();
+        alertMessages([`Imported ${ids.length} user${ids.length === 1 ? '' : 's'}.`], 'ok');
+      } catch (err) {
+        failed(err);
+      }
+      e.target.value = '';
+    },
+  });
+  return h('span', { class: 'transfer' },
+    h('a', { class: 'button', id: 'export', href: '/1.0/users/export', download: 'users.csv' }, 'Export CSV'),
+    h('label', { class: 'button', for: 'import-file' }, 'Import CSV'), file);
 }
 
 function running(campaign) {

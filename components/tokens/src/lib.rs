@@ -52,11 +52,12 @@ fn route(req: &Request) -> Result<Action, ApiError> {
     }
 }
 
-/// `{"total", "items"}`: the tokens, oldest first, without their secrets.
+/// `{"total", "items"}`: the tokens, oldest first unless `order` says otherwise, without
+/// their secrets.
 fn list(req: &Request) -> Result<Reply, ApiError> {
-    req.query.check(&Pagination::RULES)?;
+    token::LISTING.check(&req.query, &[])?;
     let page = Pagination::from_query(&req.query)?;
-    Ok(Reply::ok(&token::list(&db::open()?, page)?))
+    Ok(Reply::ok(&token::list(&db::open()?, &req.query, page)?))
 }
 
 fn get(item: i64) -> Result<Reply, ApiError> {

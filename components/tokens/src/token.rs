@@ -8,8 +8,11 @@ use common::{
     clock,
     dates::{self, Moment},
     db::{Db, Row},
+    listing::{Column, Listing},
     pagination::Pagination,
-    params, ApiError, List,
+    params,
+    query::Query,
+    ApiError, List,
 };
 use serde::Serialize;
 use serde_json::{Map, Value};
@@ -137,7 +140,18 @@ fn now() -> i64 {
     i64::try_from(clock::unix_seconds()).unwrap_or(i64::MAX)
 }
 
+/// Unqualified, for `RETURNING` too (the search table has none of these names).
 const COLUMNS: &str = "SELECT id, name, scopes, created_at, expires_at, last_used_at";
+const FROM: &str = " FROM api_tokens t";
+
+/// Searched: the name (`migrations/0014_lists.sql`).
+pub const LISTING: Listing = Listing {
+    alias: "t",
+    search: "api_tokens_search",
+    order: &["id", "name", "created_at", "expires_at", "last_used_at"],
+    default_order: &["id"],
+    filters: &[("name", Column::Text)],
+};
 
 fn read(row: &Row) -> Result<Token, ApiError> {
     let date = |at: i64| dates::format(Moment::from_unix(at));
@@ -151,9 +165,18 @@ fn read(row: &Row) -> Result<Token, ApiError> {
     })
 }
 
-/// Every token, oldest first (expired ones too, until revoked: their owner sees them).
-pub fn list(db: &Db, page: Option<Pagination>) -> Result<List<Token>, ApiError> {
-    let (total, rows) = db.list(COLUMNS, " FROM api_tokens", "id", &[], page)?;
+/// The tokens the query selects (expired ones too, until revoked: their owner sees them).
+pub fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<List<Token>, ApiError> {
+    let selection = LISTING.select(query);
+    let from = selection.from(FROM);
+    let (count_from, count_values) = selection.count_from(FROM);
+    let (total, rows) = db.list_counted(
+        COLUMNS,
+        (&from, &selection.values),
+        &selection.order,
+        (&count_from, &count_values),
+        page,
+    )?;
     Ok(List {
         total,
         items: rows.map(read)?,
@@ -161,10 +184,7 @@ pub fn list(db: &Db, page: Option<Pagination>) -> Result<List<Token>, ApiError> 
 }
 
 pub fn get(db: &Db, id: i64) -> Result<Option<Token>, ApiError> {
-    let rows = db.query(
-        &format!("{COLUMNS} FROM api_tokens WHERE id = ?"),
-        &params![id],
-    )?;
+    let rows = db.query(&format!("{COLUMNS}{FROM} WHERE t.id = ?"), &params![id])?;
     rows.first().map(|row| read(&row)).transpose()
 }
 

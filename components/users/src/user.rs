@@ -3,10 +3,11 @@
 use common::{
     body::{FromBody, Kind},
     db::{Db, Param, Value as SqlValue},
+    listing::{Column, Listing},
     pagination::Pagination,
     params,
     query::Query,
-    resource::{delete_row, list_by_id, new_id, reject_keys, update_row, Changes, Resource},
+    resource::{delete_row, list_rows, new_id, reject_keys, update_row, Changes, Resource},
     table::{Stored, Table},
     ApiError, List,
 };
@@ -40,6 +41,17 @@ common::table! {
         line: Option<Line> = Kind::Custom(line),
             from "(SELECT l.number FROM lines l WHERE l.user_id = u.id ORDER BY l.id LIMIT 1)",
     }
+}
+
+/// The users whose ids run from `first` to `last`, in id order (an import's, which one
+/// statement stored: their ids follow one another).
+pub fn between(db: &Db, first: i64, last: i64) -> Result<Vec<User>, ApiError> {
+    let sql = format!(
+        "{}{} WHERE u.id BETWEEN ? AND ? ORDER BY u.id",
+        User::select(),
+        <User as Table>::from()
+    );
+    db.query(&sql, &params![first, last])?.map(User::read)
 }
 
 #[derive(Serialize, Debug, Clone, PartialEq)]
@@ -87,8 +99,43 @@ impl Resource for User {
     const EVENTS: Option<&'static str> = Some("users");
     type List = List<User>;
 
-    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {
-        list_by_id(db, page)
+    /// Searched: both names in both orders, the line's number, username, caller ids, mobile
+    /// number, the voicemail's email, description (`migrations/0014_lists.sql`). Ordered by
+    /// the columns indexed for it there.
+    const LISTING: Listing = Listing {
+        alias: "u",
+        search: "users_search",
+        order: &[
+            "id",
+            "firstname",
+            "lastname",
+            "username",
+            "callerid",
+            "mobilephonenumber",
+        ],
+        default_order: &["id"],
+        filters: &[
+            ("firstname", Column::Text),
+            ("lastname", Column::Text),
+            ("callerid", Column::Text),
+            ("username", Column::Text),
+            ("musiconhold", Column::Text),
+            ("outcallerid", Column::Text),
+            ("mobilephonenumber", Column::Text),
+            ("userfield", Column::Text),
+            ("timezone", Column::Text),
+            ("language", Column::Text),
+            ("description", Column::Text),
+            ("enableclient", Column::Flag),
+            ("ctiprofileid", Column::Whole),
+            ("voicemailid", Column::Whole),
+            ("agentid", Column::Whole),
+            ("entityid", Column::Whole),
+        ],
+    };
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<List<User>, ApiError> {
+        list_rows(db, query, page)
     }
 
     const REFERENCES: &'static [&'static str] = &["voicemailid", "agentid"];

@@ -4,10 +4,11 @@
 use common::{
     body::{non_empty_text, Kind},
     db::Db,
+    listing::{Column, Listing},
     pagination::Pagination,
     params,
     query::Query,
-    resource::{delete_row, list_by_id, Resource},
+    resource::{delete_row, list_rows, Resource},
     ApiError, List,
 };
 
@@ -33,8 +34,24 @@ impl Resource for Voicemail {
     )];
     type List = List<Voicemail>;
 
-    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<Voicemail>, ApiError> {
-        list_by_id(db, page)
+    /// Searched: full name, mailbox, email (`migrations/0014_lists.sql`).
+    const LISTING: Listing = Listing {
+        alias: "v",
+        search: "voicemails_search",
+        order: &["id", "fullname", "mailbox", "email"],
+        default_order: &["id"],
+        filters: &[
+            ("email", Column::Text),
+            ("fullname", Column::Text),
+            ("mailbox", Column::Text),
+            ("attach", Column::Flag),
+            ("skipcheckpass", Column::Flag),
+            ("deleteaftersend", Column::Flag),
+        ],
+    };
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<List<Voicemail>, ApiError> {
+        list_rows(db, query, page)
     }
 
     /// 412 while a user points at it.

@@ -3,10 +3,12 @@
 use common::{
     body::{non_empty_text, Kind},
     db::Db,
-    events, outbound,
+    events,
+    listing::{Column, Listing},
+    outbound,
     pagination::Pagination,
     query::Query,
-    resource::{list_by_id, Resource},
+    resource::{list_rows, Resource},
     ApiError, List,
 };
 use serde_json::Value;
@@ -27,8 +29,17 @@ impl Resource for Webhook {
     const REQUIRED: &'static [&'static str] = &["url", "secret"];
     type List = List<Webhook>;
 
-    fn list(db: &Db, _: &Query, page: Option<Pagination>) -> Result<List<Webhook>, ApiError> {
-        list_by_id(db, page)
+    /// Searched: the URL (`migrations/0014_lists.sql`).
+    const LISTING: Listing = Listing {
+        alias: "w",
+        search: "webhooks_search",
+        order: &["id", "url", "active"],
+        default_order: &["id"],
+        filters: &[("url", Column::Text), ("active", Column::Flag)],
+    };
+
+    fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<List<Webhook>, ApiError> {
+        list_rows(db, query, page)
     }
 
     // Updated by the default: a PUT without `secret` keeps the one it had (the

@@ -39,6 +39,7 @@ mod floor;
 mod keepalive;
 mod load;
 mod overload;
+mod people;
 mod round_trips;
 mod scale;
 mod seed;
@@ -92,7 +93,7 @@ fn main() -> Result<()> {
         .or_else(|| std::env::var("BENCH_ONLY").ok());
     if let Some(
         section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out" | "round-trips"
-        | "faults"),
+        | "faults" | "lists"),
     ) = only.as_deref()
     {
         match section {
@@ -101,6 +102,10 @@ fn main() -> Result<()> {
             "scale" => recordings_at_scale(&root, &dir, &mut report)?,
             "round-trips" => round_trips::round_trips(&root, &dir, &mut report)?,
             "faults" => faults::faults(&root, &dir, &mut report)?,
+            "lists" => {
+                load::ensure_wrk()?;
+                lists(&root, &dir, &mut report)?
+            }
             "scale-out" => {
                 load::ensure_wrk()?;
                 scale_out(&root, &dir, &mut report)?
@@ -216,6 +221,7 @@ fn main() -> Result<()> {
     }
 
     runtimes(&root, &dir, &large, &endpoints, &mut report)?;
+    lists(&root, &dir, &mut report)?;
     overload(&root, &dir, &mut report)?;
     audio(&root, &dir, &mut report)?;
     webhooks(&root, &dir, &mut report)?;
@@ -224,6 +230,146 @@ fn main() -> Result<()> {
 
     println!("{report}");
     std::fs::write(dir.join("results.md"), &report)?;
+    Ok(())
+}
+
+/// Lists searched and ordered over 100,000 users (issue 26: each within 3× the floor
+/// component under Spin, first page), under each runtime, beside the floor component reading
+/// one user from the same database.
+fn lists(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let floor_manifest = root.join("tests").join("floor").join("spin.toml");
+    Manifest::load(&floor_manifest)?.build()?;
+    let db = dir.join("people.db");
+    let (_, host) = Host::start(TEST_HOST, &manifest, &db, true)?;
+    drop(host);
+    people::seed(&db)?;
+    let rare = people::RARE.to_lowercase().replace('é', "e");
+    let page = "_page=1&_pagesize=20";
+    let paths = [
+        format!("/1.0/users/?{page}"),
+        format!("/1.0/users/?search={rare}&{page}"),
+        format!("/1.0/users/?search=mar&{page}"),
+        format!("/1.0/users/?search=dupont%20marie&{page}"),
+        format!("/1.0/users/?order=lastname&{page}"),
+        format!("/1.0/users/?order=firstname&direction=desc&{page}"),
+        "/1.0/users/?order=mobilephonenumber&_page=2500&_pagesize=20".to_string(),
+        format!("/1.0/users/?lastname=Martin&{page}"),
+    ];
+    let endpoints: Vec<Endpoint> = paths.iter().map(|p| Endpoint::fixed(p, false)).collect();
+    let sql_floors = floors(&manifest, &db, &endpoints)?;
+    let floor_read = Endpoint::get(
+        "GET /1.0/users/<id>",
+        "\"/1.0/users/\" .. math.random(1, 100000)",
+        "/1.0/users/5000",
+    );
+    writeln!(
+        report,
+        "\n**Lists at {} users** (`tests/benches/api/people.rs`: French names, accents \
+         included; `{}` five times; `mar` in about a third of them). p50 at 1 connection; ratio: \
+         ours ÷ the floor component reading one user by id, same runtime, same database. SQL \
+         floor: the request's own statements replayed on rusqlite (median).\n\n\
+         | runtime | request | total | p50 | p99 | ÷ floor | SQL floor p50 | errors |\n\
+         |---|---|---:|---:|---:|---:|---:|---:|",
+        people::USERS,
+        people::RARE
+    )?;
+    let spin = spin_cli(root, report)?;
+    for (name, runtime) in runtimes_with(spin.as_deref()) {
+        let (_, floor_host) = Host::start(runtime, &floor_manifest, &db, false)?;
+        let (floor, _) = run_endpoint(&floor_host, dir, &floor_read)?;
+        drop(floor_host);
+        writeln!(
+            report,
+            "| {name} | floor component: `GET /1.0/users/<id>` | | {:.3} ms | {:.3} ms | 1.00× | | {} |",
+            floor.p50_ms, floor.p99_ms, floor.errors
+        )?;
+        let (_, host) = Host::start(runtime, &manifest, &db, false)?;
+        for (e, sql_floor) in endpoints.iter().zip(&sql_floors) {
+            let (status, body) = http(host.addr, "GET", &e.path, None)?;
+            if status != 200 {
+                bail!("{}: {status}", e.path);
+            }
+            let total = serde_json::from_slice::<serde_json::Value>(&body)?["total"].clone();
+            let script = e.script(dir)?;
+            load::wrk(&host.base(), &script, 1, 1, "warmup")?;
+            let one = load::wrk(&host.base(), &script, 1, SECONDS, "c1")?;
+            writeln!(
+                report,
+                "| {name} | `{}` | {total} | {:.3} ms | {:.3} ms | {:.2}× | {sql_floor:.3} ms | {} |",
+                e.label,
+                one.p50_ms,
+                one.p99_ms,
+                one.p50_ms / floor.p50_ms,
+                one.errors
+            )?;
+        }
+    }
+    transfers(root, dir, spin.as_deref(), report)
+}
+
+/// Users in and out as CSV (issue 26): a 10,000-row import, then the export of every user, on
+/// a local file and on sqld, under Spin (the test host when there is no Spin CLI); three of
+/// each, one after another into the same database, each timed whole by the client.
+fn transfers(root: &Path, dir: &Path, spin: Option<&Path>, report: &mut String) -> Result<()> {
+    let manifest = root.join("spin.toml");
+    let (name, runtime) = runtimes_with(spin).pop().context("no runtime")?;
+    writeln!(
+        report,
+        "\n**Users in and out as CSV** ({name}): `POST /1.0/users/import` of 10,000 rows (half \
+         with a line, a third with a voicemail) into the users already there, then `GET \
+         /1.0/users/export` of them all; three rounds, times of each request whole, by the \
+         client.\n\n| database | round | users before | import 10,000 rows | export | export bytes |\n\
+         |---|---:|---:|---:|---:|---:|"
+    )?;
+    let file = dir.join("transfers.db");
+    let (_, host) = Host::start(runtime, &manifest, &file, true)?;
+    transfer_rounds(&host, "file", report)?;
+    drop(host);
+    let Some(sqld) = testhost::sqld::find(root) else {
+        return Ok(writeln!(report, "\n(No sqld found: no libSQL rows.)")?);
+    };
+    let sqld_dir = dir.join("transfers.sqld");
+    let _ = std::fs::remove_dir_all(&sqld_dir);
+    let server = Sqld::start(&sqld, &sqld_dir)?;
+    let base = sqld_dir.join("a");
+    let store = KeyValueStore::File(key_value_file(&base));
+    let (_, host) = Host::start_on(runtime, &manifest, &server.database(), &store, &base, &[])?;
+    transfer_rounds(&host, "sqld", report)?;
+    drop(host);
+    drop(server);
+    Ok(())
+}
+
+fn transfer_rounds(host: &Host, database: &str, report: &mut String) -> Result<()> {
+    for round in 0..3 {
+        let csv = people::csv(10_000, 1_000_000 * (round + 1));
+        let started = Instant::now();
+        let (status, body) = http_with(
+            host.addr,
+            "POST",
+            "/1.0/users/import",
+            "text/csv",
+            csv.as_bytes(),
+        )?;
+        let import_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status != 201 {
+            bail!("import: {status} {}", String::from_utf8_lossy(&body));
+        }
+        let started = Instant::now();
+        let (status, body) = http(host.addr, "GET", "/1.0/users/export", None)?;
+        let export_ms = started.elapsed().as_secs_f64() * 1000.0;
+        if status != 200 {
+            bail!("export: {status}");
+        }
+        writeln!(
+            report,
+            "| {database} | {} | {} | {import_ms:.0} ms | {export_ms:.0} ms | {} |",
+            round + 1,
+            10_000 * round,
+            body.len()
+        )?;
+    }
     Ok(())
 }
 

@@ -544,3 +544,31 @@ fn a_refused_destination_is_recorded() {
     }
     assert!(receiver.received().is_empty());
 }
+
+/// Users imported from CSV are announced as any creation (issue 26).
+#[test]
+fn imported_users_are_announced_each() {
+    let receiver = Receiver::start();
+    let s = serve_for(&receiver);
+    subscribe(&s, &receiver, json!(["users_created"]));
+    let r = s.send(
+        "POST",
+        "/1.0/users/import",
+        &[("Content-Type", "text/csv")],
+        Some(b"firstname,lastname\nJean,Dupont\nAnne,Martin\n"),
+    );
+    r.expect(201);
+    let ids = r.json();
+    let got = receiver.settled(2);
+    let mut events: Vec<Value> = got.iter().map(Received::json).collect();
+    events.sort_by_key(|e| e["resource_id"].as_i64());
+    assert_eq!(events.len(), 2);
+    for (event, (id, name)) in events
+        .iter()
+        .zip([(&ids[0], "Dupont"), (&ids[1], "Martin")])
+    {
+        assert_eq!(event["event"], "users_created");
+        assert_eq!(&event["resource_id"], id);
+        assert_eq!(event["data"]["lastname"], name);
+    }
+}

@@ -203,17 +203,30 @@ impl Db {
         filter: &[Value],
         page: Option<Pagination>,
     ) -> Result<(i64, Rows), ApiError> {
+        self.list_counted(columns, (from, filter), order, (from, filter), page)
+    }
+
+    /// [`Db::list`], the items counted from another `FROM` that selects as many (a search
+    /// index alone, rather than joined to the table: `listing::Selection::count_from`).
+    pub fn list_counted(
+        &self,
+        columns: &str,
+        (from, filter): (&str, &[Value]),
+        order: &str,
+        (count_from, count_filter): (&str, &[Value]),
+        page: Option<Pagination>,
+    ) -> Result<(i64, Rows), ApiError> {
         let sql = format!(
-            "{columns}, (SELECT COUNT(*){from}) AS total_count{from} ORDER BY {order} LIMIT ? OFFSET ?"
+            "{columns}, (SELECT COUNT(*){count_from}) AS total_count{from} ORDER BY {order} LIMIT ? OFFSET ?"
         );
-        let mut params = filter.to_vec();
+        let mut params = count_filter.to_vec();
         params.extend_from_slice(filter);
         params.extend(Pagination::limit_offset(page));
         let rows = self.query(&sql, &params)?;
         let total = match rows.first() {
             Some(row) => row.int("total_count")?,
             None if page.is_some_and(|p| p.page > 1 || p.size == 0) => {
-                self.count(&format!("SELECT COUNT(*){from}"), filter)?
+                self.count(&format!("SELECT COUNT(*){count_from}"), count_filter)?
             }
             None => 0,
         };

@@ -160,9 +160,11 @@ mod tests {
         let words = |s: &str| s.split_whitespace().collect::<Vec<_>>().join(" ");
         let source_bytes: usize = sources.iter().map(String::len).sum();
         let kept_bytes: usize = migrations.iter().map(String::len).sum();
+        // Comment lines and aligning spaces: a third of the text up to 0013, a quarter since
+        // 0014 (triggers, with few comments).
         assert!(
-            kept_bytes * 3 < source_bytes * 2,
-            "a third of the text goes"
+            kept_bytes * 4 < source_bytes * 3,
+            "a quarter of the text goes"
         );
         for (source, kept) in sources.iter().zip(&migrations) {
             let without_comments: String = source

@@ -14,17 +14,18 @@ pub struct Reply {
     pub stream: Option<Stream>,
 }
 
-/// A response body produced a piece at a time: its length, announced as `Content-Length`,
-/// and the pieces. A piece that fails cuts the response short (the client sees fewer bytes
-/// than announced); the error goes to the log.
+/// A response body produced a piece at a time: its length, announced as `Content-Length`
+/// (`None`: not known ahead, the host sends it chunked), and the pieces. A piece that fails
+/// cuts the response short (the client sees fewer bytes than announced, or no last chunk);
+/// the error goes to the log.
 pub struct Stream {
-    pub length: u64,
+    pub length: Option<u64>,
     pub pieces: Box<dyn Iterator<Item = Result<Vec<u8>, String>>>,
 }
 
 impl std::fmt::Debug for Stream {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "Stream of {} bytes", self.length)
+        write!(f, "Stream of {:?} bytes", self.length)
     }
 }
 

@@ -21,14 +21,14 @@ use crate::host_error;
 pub(super) fn respond(out: ResponseOutparam, reply: Reply, head: bool) {
     let length = match &reply.stream {
         Some(stream) => stream.length,
-        None => reply.body.len() as u64,
+        None => Some(reply.body.len() as u64),
     };
     let mut headers: Vec<(String, Vec<u8>)> = reply
         .headers
         .into_iter()
         .map(|(k, v)| (k, v.into_bytes()))
         .collect();
-    if status_allows_body(reply.status) {
+    if let Some(length) = length.filter(|_| status_allows_body(reply.status)) {
         headers.push(("content-length".into(), length.to_string().into_bytes()));
     }
     let fields = Fields::from_list(&headers).unwrap_or_else(|_| Fields::new());
