@@ -105,7 +105,10 @@ impl Listing {
 
     fn rules(&self, extra: &[(&'static str, Rule)]) -> Vec<(&'static str, Rule)> {
         let mut rules = Pagination::RULES.to_vec();
-        rules.push(("search", |v| v.chars().count() <= MAX_SEARCH_CHARS));
+        // A NUL ends the index's query text early (its parser reads C strings).
+        rules.push(("search", |v| {
+            v.chars().count() <= MAX_SEARCH_CHARS && !v.contains('\0')
+        }));
         rules.push(("direction", |v| v == "asc" || v == "desc"));
         rules.extend(self.filters.iter().map(|(key, column)| {
             let rule: Rule = match column {
@@ -311,5 +314,9 @@ mod tests {
         );
         let long = format!("search={}", "a".repeat(201));
         assert_eq!(message(&long), vec!["Incorrect parameters sent: search"]);
+        assert_eq!(
+            message("search=ab%00cd"),
+            vec!["Incorrect parameters sent: search"]
+        );
     }
 }

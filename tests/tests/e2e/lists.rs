@@ -300,3 +300,32 @@ fn every_list_takes_search_order_and_filters() {
         (vec![], 0)
     );
 }
+
+#[test]
+fn odd_searches_are_answered() {
+    let s = Server::start();
+    let id = created(
+        &s,
+        "/1.0/users/",
+        json!({"firstname": "a\"b*c(d)", "lastname": "NEAR OR x"}),
+    );
+    for (search, want) in [
+        ("%22", vec![id]),
+        ("a%22b*c", vec![id]),
+        ("c(d)", vec![id]),
+        ("NEAR%20OR", vec![id]),
+        ("%2A%2A%2A", vec![]),
+        ("%5C%25_", vec![]),
+        ("%F0%9F%98%80%F0%9F%98%80%F0%9F%98%80", vec![]),
+    ] {
+        assert_eq!(
+            found(&s, &format!("/1.0/users/?search={search}")),
+            want,
+            "{search}"
+        );
+    }
+    for nul in ["%00", "%00%00%00", "dup%00ont"] {
+        s.get(&format!("/1.0/users/?search={nul}"))
+            .expect_error(400, &["Incorrect parameters sent: search"]);
+    }
+}
