@@ -18,9 +18,12 @@ use crate::user::User;
 /// Users a page.
 const PAGE: i64 = 1000;
 
-/// 200 `text/csv`, chunked; 406 when `Accept` names neither CSV nor text.
+/// 200 `text/csv`, chunked; 406 when `Accept` allows no CSV (`text/csv`, `text/*`, `*/*`:
+/// a browser following a link sends `text/html, ..., */*;q=0.8`).
 pub fn export(req: &Request, _: Body) -> Result<Reply, ApiError> {
-    negotiation::check_accept(req.header("accept"), &["text/csv", "text/*"])?;
+    if !negotiation::accepts(req.header("accept"), "text/csv") {
+        return Err(ApiError::NotAcceptable);
+    }
     let db = db::open()?;
     let mut header = String::new();
     csv::write_record(&mut header, &columns());

@@ -50,6 +50,21 @@ fn an_import_is_all_or_nothing_and_names_every_bad_row() {
 
     import(&s, "firstname,nickname,password\r\nJean,JD,x\r\n")
         .expect_error(400, &["row 1: Incorrect parameters sent: nickname"]);
+    import(&s, "\nfirstname,lastname,firstname\nJean,Dupont,Paul\n")
+        .expect_error(400, &["row 2: Incorrect parameters sent: firstname"]);
+    // Rows as a spreadsheet numbers them: an empty line is a row; a line break inside quotes
+    // is not.
+    import(
+        &s,
+        "firstname,enableclient\n\n\"Jean\nPaul\",x\nLuc,1\n\nAnne,y\n",
+    )
+    .expect_error(
+        400,
+        &[
+            "row 3: Incorrect parameters sent: enableclient",
+            "row 6: Incorrect parameters sent: enableclient",
+        ],
+    );
     import(&s, "firstname\r\n\"Jean\"x\r\n").expect_error(400, &["line 2: a misplaced quote"]);
     import(&s, "").expect_error(400, &["row 1: no header"]);
     s.send(
@@ -62,11 +77,15 @@ fn an_import_is_all_or_nothing_and_names_every_bad_row() {
     s.send("PUT", "/1.0/users/import", &[], None).expect(405);
     let too_many = format!("firstname\n{}", "x\n".repeat(10_001));
     import(&s, &too_many).expect(413);
+    // Reading stops at the limits: a row of a million cells never sits in memory.
+    import(&s, &format!("firstname\n{}", ",".repeat(1_000_000))).expect(413);
     assert_eq!(total(&s, "/1.0/users/"), 0);
 
+    // Rows of empty cells, as spreadsheets save them at the end, are no users.
     let good = "firstname,lastname,line_number,voicemail_mailbox,voicemail_email,enableclient\n\
                 Jean,Dupont,44500,8000,jean@example.com,true\n\
-                Zoé,\"Blanc, née Roux\",,,,\n";
+                Zoé,\"Blanc, née Roux\",,,,\n\
+                ,,,,,\n,,,,,\n";
     let r = import(&s, good);
     r.expect(201);
     let ids: Vec<i64> = serde_json::from_value(r.json()).unwrap();
@@ -187,4 +206,9 @@ fn an_export_imports_into_an_empty_database_as_the_same_users() {
         None,
     )
     .expect(406);
+    // What a browser sends following the console's link.
+    let link = "text/html,application/xhtml+xml,application/xml;q=0.9,*/*;q=0.8";
+    let r = s.send("GET", "/1.0/users/export", &[("Accept", link)], None);
+    r.expect(200);
+    assert_eq!(r.text(), exported);
 }

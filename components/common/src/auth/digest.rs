@@ -24,7 +24,7 @@ pub struct Credentials<'a> {
     pub uri: &'a str,
     pub authorization: Option<&'a str>,
     /// What an API token needs to be let through ([`super::scopes::needed`]).
-    pub scope: Scope<'static>,
+    pub scopes: Vec<Scope<'static>>,
 }
 
 #[derive(Debug, PartialEq, Eq)]
@@ -286,10 +286,10 @@ mod tests {
 
     fn verdict(header: &str, method: &str, uri: &str, now: u64) -> Verdict {
         let request = Credentials {
-            scope: Scope {
+            scopes: vec![Scope {
                 family: "users",
                 right: "read",
-            },
+            }],
             client_addr: Some("203.0.113.9:4000"),
             method,
             uri,

@@ -59,7 +59,7 @@ pub fn admit(request: &Request, uri: &str) -> Result<(), ApiError> {
         method: &method,
         uri,
         authorization: request.header("authorization"),
-        scope: scopes::needed(&method, route, &request.segments()),
+        scopes: scopes::needed(&method, route, &request.segments()),
     })
 }
 
@@ -102,7 +102,7 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     // A good token passes whatever its address did: no guesser can lock integrations out.
     if let Some(secret) = token {
         if let Some(granted) = bearer::find(db()?, secret, seconds)? {
-            return granted.allow(request.scope);
+            return granted.allow(&request.scopes);
         }
     }
     // Only a request with credentials counts, or is refused for its address's failures: the

@@ -66,19 +66,32 @@ impl std::fmt::Display for Scope<'_> {
     }
 }
 
-/// The scope a request needs: its method's right on its family, from the route Spin matched
+/// The scopes a request needs: its method's right on its family, from the route Spin matched
 /// (`spin-component-route`, the route in `spin.toml` without its `/...`) and the path below it
 /// (`spin-path-info`, split as the components' routers split it), so that it is decided from
-/// what the component will do, not from a spelling of the path.
-pub fn needed(method: &str, route: &str, segments: &[&str]) -> Scope<'static> {
+/// what the component will do, not from a spelling of the path. Then what else it reaches:
+/// writing webhooks needs `*:read` too (a subscription receives every family's changes, and a
+/// redelivery sends stored ones again); the users' CSV (`import`, `export`) carries their
+/// voicemails too (`voicemails:<right>`).
+pub fn needed(method: &str, route: &str, segments: &[&str]) -> Vec<Scope<'static>> {
     let right = match method {
         "GET" | "HEAD" | "OPTIONS" => "read",
         _ => "write",
     };
-    Scope {
-        family: family(route, segments, method).unwrap_or("*"),
-        right,
+    let family = family(route, segments, method).unwrap_or("*");
+    let mut needed = vec![Scope { family, right }];
+    match (family, right, segments) {
+        ("webhooks", "write", _) => needed.push(Scope {
+            family: "*",
+            right: "read",
+        }),
+        ("users", _, ["import" | "export"] | ["import" | "export", ""]) => needed.push(Scope {
+            family: "voicemails",
+            right,
+        }),
+        _ => {}
     }
+    needed
 }
 
 /// The family of a request to `route`: one per route, but for the campaigns' route, where the
@@ -193,10 +206,28 @@ mod tests {
         ];
         for (method, route, segments, wanted) in cases {
             assert_eq!(
-                needed(method, route, segments),
+                needed(method, route, segments)[0],
                 scope(wanted),
                 "{method} {route} {segments:?}"
             );
         }
+        let all = |method, route, segments: &[&str]| {
+            let scopes = needed(method, route, segments);
+            scopes.iter().map(Scope::to_string).collect::<Vec<_>>()
+        };
+        assert_eq!(all("GET", "/1.0/users", &["5"]), ["users:read"]);
+        assert_eq!(
+            all("POST", "/1.0/webhooks", &[]),
+            ["webhooks:write", "*:read"]
+        );
+        assert_eq!(all("GET", "/1.0/webhooks", &[]), ["webhooks:read"]);
+        assert_eq!(
+            all("POST", "/1.0/users", &["import"]),
+            ["users:write", "voicemails:write"]
+        );
+        assert_eq!(
+            all("GET", "/1.0/users", &["export", ""]),
+            ["users:read", "voicemails:read"]
+        );
     }
 }
