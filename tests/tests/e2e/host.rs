@@ -74,6 +74,27 @@ fn manifest_without_database_permission(dir: &Path) -> std::path::PathBuf {
     })
 }
 
+/// Loopback is trusted only when the manifest says so: a component not given
+/// `auth_trust_loopback` asks loopback clients for credentials (issue 28: it trusted them).
+#[test]
+fn loopback_is_not_trusted_without_the_variable() {
+    let dir = fresh_path("no-trust");
+    let manifest = manifest_copy(&dir, |text| {
+        let line = "auth_trust_loopback = \"{{ auth_trust_loopback }}\"\n";
+        assert!(text.contains(line));
+        text.replace(line, "")
+    });
+    let s = Server::start_with(|c| c.with_manifest(&manifest));
+    let r = s.get("/1.0/users/");
+    r.expect(401);
+    assert!(r
+        .header("www-authenticate")
+        .is_some_and(|c| c.starts_with("Digest ")));
+    s.get("/1.0/CallCenter/queues/").expect(401);
+    // The same app with the variable: loopback is let in.
+    Server::start().get("/1.0/users/").expect(200);
+}
+
 /// Nothing but `spin.toml` is needed to start (Fermyon Cloud takes no runtime config): with
 /// none, the database and the audio are Spin's defaults beside the manifest.
 #[test]

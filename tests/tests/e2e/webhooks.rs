@@ -120,10 +120,12 @@ impl Receiver {
     }
 
     /// What arrived once `n` requests have and a moment more has passed (for a test that
-    /// wants no more than `n`).
+    /// wants no more than `n`): longer than the deliveries' back-off (200 ms, then 800 ms,
+    /// `components/common/src/events.rs`), so that a third attempt sent in error would be seen
+    /// (a wait of 300 ms let it come after the test had looked).
     fn settled(&self, n: usize) -> Vec<Received> {
         self.wait_for(n);
-        std::thread::sleep(Duration::from_millis(300));
+        std::thread::sleep(Duration::from_millis(1_200));
         self.received()
     }
 }

@@ -70,7 +70,9 @@ pub fn admit(request: &Request, uri: &str) -> Result<(), ApiError> {
 /// it gets (so a tool can try its token from the PBX itself).
 pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let client = request.client_addr.and_then(parse_client_addr);
-    let trust_loopback = variable("auth_trust_loopback").is_none_or(|v| truthy(&v));
+    // Fails closed: a component whose manifest does not give it the variable (or a host that
+    // cannot read it) trusts no one for being local.
+    let trust_loopback = variable("auth_trust_loopback").is_some_and(|v| truthy(&v));
     let token = request.authorization.and_then(bearer::secret_of);
     if token.is_none() && trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
         return Ok(());

@@ -127,8 +127,12 @@ impl Db {
         self.again_if_interrupted(|| {
             self.execute("BEGIN", &[])?;
             let result = work();
-            // Nothing was written: ending it cannot lose anything.
-            let _ = self.execute("COMMIT", &[]);
+            // Nothing was written: ending it cannot lose anything. A COMMIT that fails leaves
+            // the transaction open, and the connection's next statements inside it (a write
+            // after the reads would find itself in a read transaction): end it then.
+            if self.execute("COMMIT", &[]).is_err() {
+                self.roll_back();
+            }
             result
         })
     }
