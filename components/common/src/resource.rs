@@ -217,15 +217,7 @@ pub fn list_rows<R: Resource>(
     page: Option<Pagination>,
 ) -> Result<List<R>, ApiError> {
     let selection = R::LISTING.select(query);
-    let from = selection.from(&R::from());
-    let (count_from, count_values) = selection.count_from(&R::from());
-    let (total, rows) = db.list_counted(
-        &R::select(),
-        (&from, &selection.values),
-        &selection.order,
-        (&count_from, &count_values),
-        page,
-    )?;
+    let (total, rows) = selection.list(db, &R::select(), &R::from(), page)?;
     Ok(List {
         total,
         items: rows.map(R::read)?,

@@ -167,16 +167,7 @@ fn read(row: &Row) -> Result<Token, ApiError> {
 
 /// The tokens the query selects (expired ones too, until revoked: their owner sees them).
 pub fn list(db: &Db, query: &Query, page: Option<Pagination>) -> Result<List<Token>, ApiError> {
-    let selection = LISTING.select(query);
-    let from = selection.from(FROM);
-    let (count_from, count_values) = selection.count_from(FROM);
-    let (total, rows) = db.list_counted(
-        COLUMNS,
-        (&from, &selection.values),
-        &selection.order,
-        (&count_from, &count_values),
-        page,
-    )?;
+    let (total, rows) = LISTING.select(query).list(db, COLUMNS, FROM, page)?;
     Ok(List {
         total,
         items: rows.map(read)?,

@@ -12,7 +12,7 @@ use common::{
     ApiError,
 };
 
-use crate::import::{USER_COLUMNS, VOICEMAIL_KEYS};
+use crate::import::{user_columns, VOICEMAIL_KEYS};
 use crate::user::User;
 
 /// Users a page.
@@ -56,7 +56,7 @@ pub fn export(req: &Request, _: Body) -> Result<Reply, ApiError> {
 
 /// The header: the user's columns, `line_number`, then `voicemail_<key>`s.
 fn columns() -> Vec<String> {
-    let user = USER_COLUMNS.iter().map(|c| c.to_string());
+    let user = user_columns().map(|(_, column)| column.to_string());
     let voicemail = VOICEMAIL_KEYS.iter().map(|k| format!("voicemail_{k}"));
     user.chain(["line_number".to_string()])
         .chain(voicemail)
@@ -80,13 +80,7 @@ fn page(db: &Db, after: i64) -> Result<(String, Option<i64>), ApiError> {
     for row in rows.iter() {
         let user = User::read(&row)?;
         let values = user.values();
-        let mut cells: Vec<String> = USER_COLUMNS
-            .iter()
-            .map(|key| {
-                let at = User::COLUMNS.iter().position(|c| c == key);
-                at.map_or_else(String::new, |i| cell(&values[i]))
-            })
-            .collect();
+        let mut cells: Vec<String> = user_columns().map(|(i, _)| cell(&values[i])).collect();
         cells.push(
             user.line
                 .as_ref()

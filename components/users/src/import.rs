@@ -14,7 +14,7 @@ use common::{
     events,
     http::{Body, Reply, Request},
     negotiation::media_type,
-    resource::Changes,
+    resource::{Changes, Resource},
     table::Table,
     ApiError,
 };
@@ -22,24 +22,16 @@ use serde_json::{json, Map, Value};
 
 use crate::user::User;
 
-/// The user's keys a row may hold (`agentid` aside, and `line`, which is `line_number`).
-pub const USER_COLUMNS: &[&str] = &[
-    "firstname",
-    "lastname",
-    "callerid",
-    "username",
-    "password",
-    "enableclient",
-    "musiconhold",
-    "outcallerid",
-    "mobilephonenumber",
-    "userfield",
-    "timezone",
-    "language",
-    "description",
-    "ctiprofileid",
-    "entityid",
-];
+/// The user's keys a row may hold, with their place among the stored columns: every stored
+/// column, in the order `table!` declares them, but the references to other resources (the
+/// voicemail is made from the row itself; agents are tied to users through the API).
+pub fn user_columns() -> impl Iterator<Item = (usize, &'static str)> {
+    User::COLUMNS
+        .iter()
+        .copied()
+        .enumerate()
+        .filter(|(_, column)| !<User as Resource>::REFERENCES.contains(column))
+}
 
 /// The voicemail's keys, each a column `voicemail_<key>`.
 pub const VOICEMAIL_KEYS: &[&str] = &[
@@ -168,7 +160,7 @@ fn taken_mailboxes(db: &Db, mailboxes: &[(usize, String)]) -> Result<Vec<String>
 }
 
 fn is_column(name: &str) -> bool {
-    USER_COLUMNS.contains(&name)
+    user_columns().any(|(_, column)| column == name)
         || name == "line_number"
         || name
             .strip_prefix("voicemail_")
