@@ -79,6 +79,9 @@ fn an_import_is_all_or_nothing_and_names_every_bad_row() {
     import(&s, &too_many).expect(413);
     // Reading stops at the limits: a row of a million cells never sits in memory.
     import(&s, &format!("firstname\n{}", ",".repeat(1_000_000))).expect(413);
+    // Past 8 MiB, whatever it holds.
+    let heavy = format!("description\n{}\n", "x".repeat(8 * 1024 * 1024));
+    import(&s, &heavy).expect(413);
     assert_eq!(total(&s, "/1.0/users/"), 0);
 
     // Rows of empty cells, as spreadsheets save them at the end, are no users.
