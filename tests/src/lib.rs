@@ -22,6 +22,7 @@ pub mod registry;
 pub mod routes;
 pub mod runtime_config;
 pub mod server;
+pub mod skips;
 pub mod spin;
 pub mod spin_up;
 pub mod sqld;
@@ -36,7 +37,8 @@ pub use server::serve;
 /// A tool the tests and the benchmark run, found as the variable `variable` names it (a path,
 /// absolute or relative to the workspace, or a name on the `PATH`), else `name` on the `PATH`,
 /// else the team's copy beside the checkout (`../shared/bin/<name>`): the first that answers
-/// `--version`. `None` when there is none.
+/// `--version`. `None` when there is none. A tool the variable names that does not answer
+/// panics: a broken binary named on purpose fails the tests that need it, never skips them.
 pub fn find_tool(variable: &str, name: &str, workspace: &Path) -> Option<PathBuf> {
     let runs = |p: &Path| {
         Command::new(p)
@@ -53,7 +55,12 @@ pub fn find_tool(variable: &str, name: &str, workspace: &Path) -> Option<PathBuf
         } else {
             named
         };
-        return runs(&path).then_some(path);
+        assert!(
+            runs(&path),
+            "{variable}={} does not run (`--version` failed)",
+            path.display()
+        );
+        return Some(path);
     }
     [
         PathBuf::from(name),

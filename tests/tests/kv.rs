@@ -3,9 +3,10 @@
 //! (`[key_value_store.default]` and a store the probe may not open), on SQLite files (`type =
 //! "spin"`) and on a Redis server (`type = "redis"`), and the answers, and what the files or
 //! the server hold, must be the same. Without a Spin CLI (see `testhost::spin_up::find`) the
-//! Spin half says so on stderr and is skipped; the test host's answers are still checked
-//! against what Spin 4.0.2 answers. The Redis tests need a `redis-server` (`REDIS_SERVER`, or
-//! on the `PATH`), and say so on stderr when there is none.
+//! Spin half does not run, and is listed so (`testhost::skips`); the test host's answers are
+//! still checked against what Spin 4.0.2 answers. The Redis tests need a `redis-server`
+//! (`REDIS_SERVER`, or on the `PATH`), and are listed as not run when there is none.
+//! `E2E_REQUIRE_ALL=1` makes either a failure.
 
 use std::io::{Read, Write};
 use std::net::{SocketAddr, TcpStream};
@@ -270,7 +271,7 @@ fn in_test_host(dir: &Path, stores: &Stores, steps: &[Step], timeout: Duration) 
 /// `None` when there is no Spin CLI.
 fn in_spin(dir: &Path, stores: &Stores, steps: &[Step], timeout: Duration) -> Option<Answers> {
     let Some(spin) = testhost::spin_up::find(&workspace()) else {
-        eprintln!("no Spin CLI (set SPIN, or put spin on the PATH): the Spin half is skipped");
+        testhost::skips::missing("no Spin CLI (set SPIN, or put spin on the PATH): the Spin half");
         return None;
     };
     let database = Database::File(dir.join("sqlite.db"));
@@ -391,7 +392,7 @@ fn the_key_value_store_answers_as_spin_does() {
 #[test]
 fn the_redis_store_answers_as_spin_does() {
     let Some(binary) = testhost::redis_server::find(&workspace()) else {
-        eprintln!("no redis-server (set REDIS_SERVER, or put it on the PATH): skipped");
+        testhost::skips::missing("no redis-server (set REDIS_SERVER, or put it on the PATH)");
         return;
     };
     let steps = scenario();
@@ -568,7 +569,7 @@ fn an_unknown_label_is_refused_at_start() {
         .expect("spin up starts it");
         assert!(format!("{error:#}").contains(expected), "{error:#}");
     } else {
-        eprintln!("no Spin CLI (set SPIN, or put spin on the PATH): the Spin half is skipped");
+        testhost::skips::missing("no Spin CLI (set SPIN, or put spin on the PATH): the Spin half");
     }
     let _ = std::fs::remove_dir_all(dir);
 }

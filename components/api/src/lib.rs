@@ -30,10 +30,22 @@ async fn handle(req: IncomingRequest, out: ResponseOutparam) {
 /// Like every path of the API, the document's answers with a trailing `/` too.
 fn route(req: &Request) -> Result<Action, ApiError> {
     match (req.segments().as_slice(), &req.method) {
-        (["api.yml"] | ["api.yml", ""], Method::Get) => Ok(action(|_| {
-            Ok(Reply::text(200, "application/yaml", DOCUMENT))
+        (["api.yml"] | ["api.yml", ""], Method::Get) => Ok(action(|req| {
+            Ok(Reply::text(200, yaml_type(req.header("accept")), DOCUMENT))
         })),
         (["api.yml"] | ["api.yml", ""], _) => Err(ApiError::MethodNotAllowed("GET")),
         _ => Err(ApiError::NotFound),
+    }
+}
+
+/// `application/yaml` (RFC 9512), or `text/yaml` for a client whose `Accept` allows only text
+/// (the type generated clients read as a string).
+fn yaml_type(accept: Option<&str>) -> &'static str {
+    if negotiation::accepts(accept, "application/yaml")
+        || !negotiation::accepts(accept, "text/yaml")
+    {
+        "application/yaml"
+    } else {
+        "text/yaml"
     }
 }

@@ -23,11 +23,13 @@ use common::{
     db::Db,
     hex,
     http::{Body, Stream},
-    params, random,
+    negotiation, params, random,
     resource::again_while_changed,
     stored_audio::{self, key, open_store, remove, Audio, Leftover, DEFAULT_CHUNK_BYTES},
     ApiError,
 };
+
+use crate::sniff;
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
 
@@ -115,7 +117,8 @@ pub struct Upload {
 pub const OVERTAKEN: &str = "Conflict: another upload replaced this audio meanwhile";
 
 /// Store the body as the audio of an existing recording (404), `content_type` being an
-/// `audio/*` type, at most `settings.max_bytes` bytes (413, and nothing changes).
+/// `audio/*` type or `application/octet-stream` (then the type its first bytes show, if any),
+/// at most `settings.max_bytes` bytes (413, and nothing changes).
 pub fn upload(
     db: &Db,
     campaign_id: i64,
@@ -136,12 +139,16 @@ pub fn upload(
         generation: generation.clone(),
         chunks: Some(chunks),
     };
-    let (bytes, sha256) = match write_chunks(&store, &generation, body, settings) {
+    let (bytes, sha256, head) = match write_chunks(&store, &generation, body, settings) {
         Ok(written) => written,
         Err((e, chunks)) => {
             remove(db, &[mine(chunks)]);
             return Err(e);
         }
+    };
+    let content_type = match sniff::audio_type(&head) {
+        Some(found) if content_type == negotiation::OCTET_STREAM => found.to_string(),
+        _ => content_type,
     };
     let audio = Audio {
         content_type,
@@ -185,17 +192,18 @@ pub fn upload(
     }
 }
 
-/// Write the body in chunks under `generation`: its size and SHA-256 (hex), or the error and
-/// how many chunks may have been written.
+/// Write the body in chunks under `generation`: its size, SHA-256 (hex) and first bytes, or
+/// the error and how many chunks may have been written.
 fn write_chunks(
     store: &Store,
     generation: &str,
     body: &mut Body,
     settings: &Settings,
-) -> Result<(u64, String), (ApiError, u64)> {
+) -> Result<(u64, String, Vec<u8>), (ApiError, u64)> {
     let size = usize::try_from(settings.chunk_bytes).unwrap_or(usize::MAX);
     let mut sha256 = Sha256::new();
     let mut chunk = Vec::with_capacity(size);
+    let mut head = Vec::with_capacity(sniff::HEAD_BYTES);
     let (mut bytes, mut chunks) = (0u64, 0u64);
     let save = |chunk: &mut Vec<u8>, chunks: &mut u64| {
         *chunks += 1;
@@ -212,6 +220,8 @@ fn write_chunks(
             return Err((ApiError::PayloadTooLarge, chunks));
         }
         sha256.update(&piece);
+        let wanted = (sniff::HEAD_BYTES - head.len()).min(piece.len());
+        head.extend_from_slice(&piece[..wanted]);
         chunk.extend_from_slice(&piece);
         if chunk.len() == size {
             save(&mut chunk, &mut chunks)?;
@@ -220,7 +230,7 @@ fn write_chunks(
     if !chunk.is_empty() {
         save(&mut chunk, &mut chunks)?;
     }
-    Ok((bytes, hex::encode(&sha256.finalize())))
+    Ok((bytes, hex::encode(&sha256.finalize()), head))
 }
 
 /// Bytes `first` to `first + length - 1` of an audio, read a chunk at a time as the response

@@ -11,6 +11,7 @@
 //! | `DELETE` | remove it |
 
 mod audio;
+mod sniff;
 
 use common::{
     conditional, db, events,
@@ -56,7 +57,7 @@ fn route(req: &Request) -> Result<Action, ApiError> {
 }
 
 /// 201 the first time, 200 when it replaces, `{"content_type", "bytes", "sha256"}`. 415 for a
-/// type that is not `audio/*`; 413 past `audio_max_bytes` (at once when `Content-Length`
+/// type that is neither `audio/*` nor `application/octet-stream`; 413 past `audio_max_bytes` (at once when `Content-Length`
 /// says so), and nothing changes; 404 when the recording does not exist. Written in chunks of
 /// `audio_chunk_bytes`.
 fn put_audio(
@@ -69,8 +70,9 @@ fn put_audio(
         .header("content-type")
         .map(negotiation::media_type)
         .filter(|t| {
-            t.strip_prefix("audio/")
-                .is_some_and(|s| !s.is_empty() && s != "*")
+            t == negotiation::OCTET_STREAM
+                || t.strip_prefix("audio/")
+                    .is_some_and(|s| !s.is_empty() && s != "*")
         })
         .ok_or(ApiError::UnsupportedMediaType)?;
     negotiation::check_accept(req.header("accept"), negotiation::JSON)?;
@@ -99,9 +101,7 @@ fn put_audio(
 fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let found = audio::find(&db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     let audio = found.ok_or(ApiError::NotFound)?;
-    if !negotiation::accepts(req.header("accept"), &audio.content_type) {
-        return Err(ApiError::NotAcceptable);
-    }
+    let served_as = served_as(req.header("accept"), &audio.content_type)?;
     let tag = format!("\"{}\"", audio.sha256);
     if conditional::none_match_fails(req, &tag) {
         return Ok(Reply::empty(304)
@@ -114,7 +114,7 @@ fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiErr
         Ranged::Unsatisfiable => return Err(ApiError::RangeNotSatisfiable(audio.bytes)),
     };
     let mut reply = Reply::streamed(status, audio::stream(&audio, first, length)?)
-        .with_header("content-type", audio.content_type.clone())
+        .with_header("content-type", served_as)
         .with_header("etag", tag)
         .with_header("accept-ranges", "bytes");
     if status == 206 {
@@ -123,6 +123,18 @@ fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiErr
         reply = reply.with_header("content-range", range);
     }
     Ok(reply)
+}
+
+/// The audio's own type when `Accept` allows it, else `application/octet-stream` when it allows
+/// that (a generated client's way to ask for bytes); 406 otherwise.
+fn served_as(accept: Option<&str>, content_type: &str) -> Result<String, ApiError> {
+    if negotiation::accepts(accept, content_type) {
+        Ok(content_type.to_string())
+    } else if negotiation::accepts(accept, negotiation::OCTET_STREAM) {
+        Ok(negotiation::OCTET_STREAM.to_string())
+    } else {
+        Err(ApiError::NotAcceptable)
+    }
 }
 
 /// 200 `"Deleted: True"`, or 404 when the recording has no audio.

@@ -2,7 +2,7 @@
 //! writes it (its lists and searches: `recording_list.rs`).
 
 use common::{
-    body::{field, non_empty_text, Field, Kind},
+    body::{self, field, non_empty_text, Field, Kind},
     dates,
     db::{Db, Param, Row},
     error::Refusal,
@@ -74,11 +74,12 @@ pub const FIELDS: &[Field] = &[
     field("end_time", Kind::Custom(dates::field)),
 ];
 
-/// An agent's number: a string, or an integer taken as its digits.
+/// An agent's number: a string, or an integer taken as its digits (`2123.0` too, the same
+/// number to JSON and to JSON Schema's `integer`).
 fn agent_number(value: &Value) -> Option<Value> {
     match value {
         Value::String(_) => Some(value.clone()),
-        Value::Number(n) if n.is_i64() => Some(Value::String(n.to_string())),
+        Value::Number(n) => body::whole(n).map(|n| Value::String(n.to_string())),
         _ => None,
     }
 }

@@ -211,7 +211,7 @@ pub fn integer(value: &Value) -> Option<i64> {
 /// JSON Schema's `integer`) counts as the same number. A number that came as a float is
 /// taken only where a float is exact (below 2^53): past it, `-9223372036854775809` would
 /// round into range.
-fn whole(n: &serde_json::Number) -> Option<i64> {
+pub fn whole(n: &serde_json::Number) -> Option<i64> {
     const EXACT: f64 = 9_007_199_254_740_992.0; // 2^53
     n.as_i64().or_else(|| {
         let f = n.as_f64()?;

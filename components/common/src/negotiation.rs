@@ -14,6 +14,10 @@ pub fn check_content_type(content_type: Option<&str>) -> Result<(), ApiError> {
 /// What the API's resources answer in: JSON, asked for by name or by `application/*`.
 pub const JSON: &[&str] = &["application/json", "application/*"];
 
+/// Bytes of no stated type: what generated clients send as a file's body, and accept for one
+/// they cannot type (a recording's audio).
+pub const OCTET_STREAM: &str = "application/octet-stream";
+
 /// What the OpenAPI document is served as: YAML under its registered name (RFC 9512) or the
 /// older names clients still send, or any type of those families.
 pub const YAML: &[&str] = &[

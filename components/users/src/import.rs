@@ -13,7 +13,7 @@ use common::{
     db::{Db, Param},
     events,
     http::{Body, Reply, Request},
-    negotiation::media_type,
+    negotiation::{media_type, OCTET_STREAM},
     resource::{Changes, Resource},
     table::Table,
     ApiError,
@@ -58,10 +58,11 @@ struct Row {
 }
 
 /// 201 with the new users' ids in row order; 400 with every row's errors; 413 past the limits;
-/// 415 unless the body is `text/csv`. Each user made is an event, as for any creation.
+/// 415 unless the body is `text/csv`, or `application/octet-stream` (a file's bytes, as generated
+/// clients send a body they cannot type). Each user made is an event, as for any creation.
 pub fn import(req: &Request, mut body: Body) -> Result<Reply, ApiError> {
     match req.header("content-type").map(media_type) {
-        Some(t) if t == "text/csv" => {}
+        Some(t) if t == "text/csv" || t == OCTET_STREAM => {}
         _ => return Err(ApiError::UnsupportedMediaType),
     }
     let mut bytes = Vec::new();

@@ -1,7 +1,7 @@
 //! The user resource: its representation, the keys a body may hold, and all its SQL.
 
 use common::{
-    body::{FromBody, Kind},
+    body::{self, FromBody, Kind},
     db::{Db, Param, Value as SqlValue},
     listing::{Column, Listing},
     pagination::Pagination,
@@ -78,14 +78,14 @@ impl Stored for Line {
 }
 
 /// `line`: null, or `{"number": "44500"}` with a non-empty number (a JSON integer is taken
-/// as its digits).
+/// as its digits, `44500.0` too).
 fn line(value: &Value) -> Option<Value> {
     match value {
         Value::Null => Some(Value::Null),
         Value::Object(map) if map.len() == 1 => {
             let number = match map.get("number")? {
                 Value::String(s) if !s.is_empty() => s.clone(),
-                Value::Number(n) if n.is_i64() => n.to_string(),
+                Value::Number(n) => body::whole(n)?.to_string(),
                 _ => return None,
             };
             Some(serde_json::json!({ "number": number }))

@@ -57,8 +57,12 @@ pub fn through(addr: SocketAddr) -> Result<(f64, f64)> {
         let started = Instant::now();
         let (status, body) = http(addr, "GET", &path, None)?;
         down.push(started.elapsed().as_secs_f64());
-        if status != 200 || body.len() != BYTES {
-            bail!("download: {status}, {} bytes", body.len());
+        // By content, not length: a download of other bytes is no download.
+        if status != 200 || body != audio {
+            bail!(
+                "download: {status}, {} bytes, not the audio uploaded",
+                body.len()
+            );
         }
     }
     Ok((median(up), median(down)))

@@ -4,23 +4,27 @@
 use std::path::Path;
 use std::time::Instant;
 
-use anyhow::Result;
+use anyhow::{bail, Result};
 use rusqlite::types::Value;
 use rusqlite::Connection;
 
 pub type Statements = Vec<(String, Vec<Value>)>;
 
 /// Median time of one replay of `statements`, in milliseconds. `unique` rewrites a text
-/// parameter equal to it into a fresh value per replay (a new cid for each insert).
+/// parameter equal to it into a fresh value per replay (a new cid for each insert, a new name
+/// for each update). A floor of a write must write: each replay that changes no row is an
+/// error, since a floor that does less than the request makes the ratio a lie.
 pub fn median_ms(
     db: &Path,
     statements: &Statements,
     iterations: usize,
     unique: Option<&str>,
+    writes: bool,
 ) -> Result<f64> {
     let conn = Connection::open(db)?;
     let mut times = Vec::with_capacity(iterations);
     for i in 0..iterations + iterations / 10 {
+        let changed_before = conn.total_changes();
         let started = Instant::now();
         for (sql, params) in statements {
             let params: Vec<Value> = params
@@ -42,9 +46,13 @@ pub fn median_ms(
                 }
             }
         }
+        let elapsed = started.elapsed();
+        if writes && conn.total_changes() == changed_before {
+            bail!("replay {i} of a write's floor changed no row: {statements:?}");
+        }
         // The first tenth warms the cache and is not counted.
         if i >= iterations / 10 {
-            times.push(started.elapsed().as_secs_f64() * 1000.0);
+            times.push(elapsed.as_secs_f64() * 1000.0);
         }
     }
     times.sort_by(f64::total_cmp);

@@ -2,13 +2,12 @@
 //! deletion, the refusals, and what is left in Spin's key-value store, under both runtimes.
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
 use std::time::{Duration, Instant};
 
 use serde_json::json;
 use sha2::{Digest, Sha256};
 
-use crate::client::{send, Response};
+use crate::client::{connect, send, Response};
 use crate::stores::{fresh_db, fresh_key_value};
 use crate::support::{start_process, Config, Server};
 
@@ -341,6 +340,63 @@ fn refusals_change_nothing() {
 /// is stored and read back in them, whole and across their boundaries; and every audio keeps
 /// the size it was written with, read and replaced by an instance whose variable says another
 /// (two servers over one database and store, as during a change of the variable).
+/// `application/octet-stream`, as generated clients send a file: the type is read from the
+/// audio's first bytes, or stays `application/octet-stream`; and a client that accepts only
+/// bytes gets them as `application/octet-stream`.
+#[test]
+fn bytes_of_no_stated_type_are_recognised() {
+    let t = Setup::new();
+    let mut wav = b"RIFF\x24\x10\x00\x00WAVEfmt ".to_vec();
+    wav.extend(audio_bytes(4000, 7));
+    let mut mp3 = b"ID3\x04\x00\x00".to_vec();
+    mp3.extend(audio_bytes(500, 8));
+    let unknown = audio_bytes(600, 9);
+    for (cid, bytes, found) in [
+        ("r1", &wav, "audio/wav"),
+        ("r2", &mp3, "audio/mpeg"),
+        ("r3", &unknown, "application/octet-stream"),
+    ] {
+        let r = t.put(cid, "application/octet-stream", bytes);
+        r.expect(201);
+        assert_eq!(r.json()["content_type"], found, "{cid}");
+        assert_eq!(t.recording(cid)["audio"]["content_type"], found, "{cid}");
+        let whole = t.get(cid, &[]);
+        whole.expect(200);
+        assert_eq!(whole.header("content-type"), Some(found));
+        assert!(whole.body == *bytes, "{cid}");
+    }
+    let bytes = t.get("r1", &[("Accept", "application/octet-stream")]);
+    bytes.expect(200);
+    assert_eq!(
+        bytes.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert!(bytes.body == wav);
+    let part = t.get(
+        "r1",
+        &[
+            ("Accept", "application/octet-stream"),
+            ("Range", "bytes=0-11"),
+        ],
+    );
+    part.expect(206);
+    assert_eq!(
+        part.header("content-type"),
+        Some("application/octet-stream")
+    );
+    assert_eq!(part.body, &wav[..12]);
+    // Its own type first, when both are allowed.
+    let both = t.get("r1", &[("Accept", "application/octet-stream, audio/wav")]);
+    assert_eq!(both.header("content-type"), Some("audio/wav"));
+    t.get("r1", &[("Accept", "application/json")])
+        .expect_empty(406);
+
+    // An `audio/*` type said is kept, whatever the bytes.
+    let r = t.put("r3", "audio/x-gsm", &wav);
+    r.expect(200);
+    assert_eq!(r.json()["content_type"], "audio/x-gsm");
+}
+
 #[test]
 fn audio_in_chunks_of_the_configured_size() {
     let db = fresh_db();
@@ -392,7 +448,7 @@ fn audio_in_chunks_of_the_configured_size() {
 
 /// A PUT whose body is sent in these pieces with `Transfer-Encoding: chunked` (no length).
 fn chunked_put(s: &Server, path: &str, content_type: &str, pieces: &[&[u8]]) -> Response {
-    let mut stream = TcpStream::connect(s.addr).unwrap();
+    let mut stream = connect(s.addr);
     let mut request = format!(
         "PUT {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\nContent-Type: {content_type}\r\n\
          Transfer-Encoding: chunked\r\n\r\n",
@@ -473,7 +529,7 @@ fn a_replacement_killed_midway_leaves_the_old_audio() {
     assert_eq!(key_value.keys("audio/").len(), 2);
 
     // Half of a 6 MiB replacement, then wait until its first chunks are in the store.
-    let mut upload = TcpStream::connect(server.addr).unwrap();
+    let mut upload = connect(server.addr);
     let head = format!(
         "PUT {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: audio/wav\r\nContent-Length: {}\r\n\r\n",
         server.addr,

@@ -53,6 +53,18 @@ pub fn send_from(
         .unwrap_or_else(|e| panic!("{method} {path} at {addr} from {from}: {e}"))
 }
 
+/// How long a test waits for the server to say anything: a regression that leaves a request
+/// unanswered fails the test after this, instead of hanging it.
+pub const READ_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(60);
+
+/// A raw connection to the server, for a test that writes its own bytes, with
+/// [`READ_TIMEOUT`] on its reads.
+pub fn connect(addr: SocketAddr) -> TcpStream {
+    let stream = TcpStream::connect(addr).unwrap_or_else(|e| panic!("connect to {addr}: {e}"));
+    stream.set_read_timeout(Some(READ_TIMEOUT)).unwrap();
+    stream
+}
+
 fn exchange(
     mut stream: TcpStream,
     addr: SocketAddr,
@@ -62,7 +74,7 @@ fn exchange(
     body: Option<&[u8]>,
 ) -> Result<Response, String> {
     stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(60)))
+        .set_read_timeout(Some(READ_TIMEOUT))
         .map_err(|e| e.to_string())?;
     let mut head = format!("{method} {path} HTTP/1.1\r\nConnection: close\r\n");
     if !headers.iter().any(|(k, _)| k.eq_ignore_ascii_case("host")) {

@@ -136,6 +136,36 @@ fn unparsable_bodies() {
     }
 }
 
+/// A body cut short (the client announces more than it sends, then stops sending) is not
+/// taken for the part that came, though that part is a valid body: the request is refused
+/// as unparsable, if an answer reaches the client at all, and nothing is written.
+#[test]
+fn a_body_cut_short_writes_nothing() {
+    use std::io::{Read, Write};
+    let s = Server::start();
+    for (path, body) in COLLECTIONS {
+        let sent = body.as_bytes();
+        let mut stream = crate::client::connect(s.addr);
+        let head = format!(
+            "POST {path} HTTP/1.1\r\nHost: {}\r\nContent-Type: application/json\r\n\
+             Content-Length: {}\r\nConnection: close\r\n\r\n",
+            s.addr,
+            sent.len() + 100
+        );
+        stream.write_all(head.as_bytes()).unwrap();
+        stream.write_all(sent).unwrap();
+        stream.shutdown(std::net::Shutdown::Write).unwrap();
+        let mut answer = Vec::new();
+        let _ = stream.read_to_end(&mut answer);
+        let answer = String::from_utf8_lossy(&answer);
+        assert!(
+            answer.is_empty() || answer.starts_with("HTTP/1.1 400"),
+            "{path}: {answer}"
+        );
+        assert_eq!(count(&s, path), 0, "{path}: nothing written");
+    }
+}
+
 #[test]
 fn a_body_over_one_mebibyte_is_refused_and_the_server_keeps_serving() {
     let s = Server::start();

@@ -174,12 +174,12 @@ fn chrono_today(s: &Server) -> (String, String) {
 }
 
 /// Chromium and its driver, and a Python with Selenium (`BROWSER_PYTHON`; `.ci/run` makes
-/// one): the browser test runs the console in them. Without them it says so and passes
-/// without running.
+/// one): the browser test runs the console in them. Without them it is listed as not run
+/// (`testhost::skips`), or fails under `E2E_REQUIRE_ALL=1`.
 #[test]
 fn the_console_works_in_a_real_browser() {
     let Some(python) = std::env::var_os("BROWSER_PYTHON").filter(|p| !p.is_empty()) else {
-        eprintln!("skipped: set BROWSER_PYTHON to a Python with selenium (see .ci/run)");
+        testhost::skips::missing("set BROWSER_PYTHON to a Python with selenium (see .ci/run)");
         return;
     };
     // A relative path is from the workspace, where the README's command runs.

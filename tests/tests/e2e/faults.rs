@@ -7,7 +7,7 @@
 //! the benchmark's to measure (`cargo bench -p testhost -- faults`), not an assertion.
 //!
 //! These run whenever a sqld is found (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`),
-//! whatever `E2E_DATABASE` says; without one they pass without running, and say so.
+//! whatever `E2E_DATABASE` says; without one they are listed as not run (`testhost::skips`).
 
 use std::net::SocketAddr;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -168,7 +168,7 @@ fn statuses(writes: &[&Write]) -> String {
 /// stderr) without one.
 fn own_sqld() -> Option<(Sqld, &'static std::path::Path)> {
     let Some(binary) = sqld_binary() else {
-        eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
+        testhost::skips::missing("no sqld (set SQLD, or put sqld on the PATH)");
         return None;
     };
     let sqld = Sqld::start(binary, &fresh_path("sqld")).unwrap_or_else(|e| panic!("{e:#}"));

@@ -261,7 +261,7 @@ fn responses_reach_the_socket_in_one_write() {
     let s = Server::start();
     s.post("/1.0/users/", &json!({"firstname": "Whole"}))
         .expect(201);
-    let mut stream = std::net::TcpStream::connect(s.addr).unwrap();
+    let mut stream = crate::client::connect(s.addr);
     let mut buffer = vec![0u8; 1 << 16];
     let (mut in_pieces, mut unframed) = (Vec::new(), Vec::new());
     for i in 0..300 {

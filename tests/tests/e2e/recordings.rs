@@ -147,6 +147,11 @@ fn add_errors() {
     )
     .expect_error(400, &["Incorrect parameters sent: colour"]);
     t.add(json!({"cid": "1", "agent_no": 2123}));
+    // `2123.0` is the same number to JSON; `2123.5` is no agent's number.
+    t.add(json!({"cid": "1.0", "agent_no": 2123.0}));
+    t.s.delete(&format!("{path}1.0")).expect(200);
+    t.s.post(&path, &json!({"cid": "1.5", "agent_no": 2123.5}))
+        .expect_error(400, &["Incorrect parameters sent: agent_no"]);
     t.s.post(&path, &json!({"cid": "1", "agent_no": "2124"}))
         .expect_error(400, &["Incorrect parameters sent: cid"]);
     // The cid is unique across campaigns too.

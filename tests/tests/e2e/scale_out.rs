@@ -8,12 +8,10 @@
 //!
 //! These run whenever a sqld (`SQLD`, `sqld` on the `PATH`, `../shared/bin/sqld`) and a
 //! redis-server (`REDIS_SERVER`, `redis-server` on the `PATH`) are found, whatever
-//! `E2E_DATABASE` and `E2E_KEY_VALUE` say; without them they pass without running, and say
-//! so.
+//! `E2E_DATABASE` and `E2E_KEY_VALUE` say; without them they are listed as not run
+//! (`testhost::skips`).
 
 use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
 
 use serde_json::{json, Value};
 
@@ -29,7 +27,9 @@ use crate::support::{unix_now, Server};
 /// without them.
 fn two_instances() -> Option<[Server; 2]> {
     if sqld_binary().is_none() || redis_binary().is_none() {
-        eprintln!("skipped: no sqld or no redis-server (set SQLD and REDIS_SERVER, or put them on the PATH)");
+        testhost::skips::missing(
+            "no sqld or no redis-server (set SQLD and REDIS_SERVER, or put them on the PATH)",
+        );
         return None;
     }
     let db = fresh_sqld();
@@ -203,9 +203,7 @@ fn audio_uploaded_at_one_instance_is_served_by_the_other() {
     assert!(r.body == old[CHUNK - 3..=2 * CHUNK + 3]);
 
     // A starts sending the old audio to a client that reads slowly; B replaces it meanwhile.
-    let mut slow = TcpStream::connect(a.addr).unwrap();
-    slow.set_read_timeout(Some(Duration::from_secs(60)))
-        .unwrap();
+    let mut slow = crate::client::connect(a.addr);
     write!(
         slow,
         "GET {path} HTTP/1.1\r\nHost: {}\r\nConnection: close\r\n\r\n",
@@ -247,7 +245,7 @@ fn audio_uploaded_at_one_instance_is_served_by_the_other() {
 /// memo (`components/common/src/schema_memo.rs`) before it starts; `None` without sqld.
 fn remembering(memo: Option<String>) -> Option<Server> {
     if sqld_binary().is_none() {
-        eprintln!("skipped: no sqld (set SQLD, or put sqld on the PATH)");
+        testhost::skips::missing("no sqld (set SQLD, or put sqld on the PATH)");
         return None;
     }
     let db = fresh_sqld();

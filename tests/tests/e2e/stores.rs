@@ -55,11 +55,12 @@ pub fn sqld_binary() -> Option<&'static Path> {
 }
 
 /// On a libSQL server, a test about what only a local file does passes without running, and
-/// says why on stderr. Use it first thing: `if skipped_on_sqld("why") { return; }`.
+/// is listed as such ([`testhost::skips::not_here`]). Use it first thing:
+/// `if skipped_on_sqld("why") { return; }`.
 pub fn skipped_on_sqld(why: &str) -> bool {
     let skip = sqld().is_some();
     if skip {
-        eprintln!("skipped on sqld: {why}");
+        testhost::skips::not_here(&format!("on sqld: {why}"));
     }
     skip
 }

@@ -49,12 +49,12 @@ pub fn runtime() -> &'static Runtime {
 }
 
 /// Under Spin, a test that needs what only the test host can do passes without running, and
-/// says why on stderr (`cargo test -- --nocapture` shows it). Use it first thing:
+/// is listed as such ([`testhost::skips::not_here`]). Use it first thing:
 /// `if skipped_under_spin("why") { return; }`.
 pub fn skipped_under_spin(why: &str) -> bool {
     let skip = matches!(runtime(), Runtime::Spin(_));
     if skip {
-        eprintln!("skipped under Spin: {why}");
+        testhost::skips::not_here(&format!("under Spin: {why}"));
     }
     skip
 }

@@ -235,6 +235,12 @@ fn line_set_changed_and_removed() {
     s.put(&path, &json!({"line": {"number": 44501}}))
         .expect(200);
     assert_eq!(s.get(&path).json()["line"], json!({"number": "44501"}));
+    // The same number to JSON (and to the document's `integer`); a fraction is no number.
+    s.put(&path, &json!({"line": {"number": 44502.0}}))
+        .expect(200);
+    assert_eq!(s.get(&path).json()["line"], json!({"number": "44502"}));
+    s.put(&path, &json!({"line": {"number": 44502.5}}))
+        .expect_error(400, &["Incorrect parameters sent: line"]);
     s.put(&path, &json!({"line": null})).expect(200);
     assert_eq!(s.get(&path).json()["line"], Value::Null);
     let lines: i64 = s

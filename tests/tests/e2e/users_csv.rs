@@ -74,6 +74,20 @@ fn an_import_is_all_or_nothing_and_names_every_bad_row() {
         Some(b"[]"),
     )
     .expect(415);
+    // A file's bytes as generated clients send them are read as CSV.
+    let r = s.send(
+        "POST",
+        "/1.0/users/import",
+        &[("Content-Type", "application/octet-stream")],
+        Some(b"firstname,lastname\r\nIrene,Joliot\r\n"),
+    );
+    r.expect(201);
+    let id = r.json()[0].as_i64().unwrap();
+    assert_eq!(
+        s.get(&format!("/1.0/users/{id}")).json()["lastname"],
+        "Joliot"
+    );
+    s.delete(&format!("/1.0/users/{id}")).expect(200);
     s.send("PUT", "/1.0/users/import", &[], None).expect(405);
     let too_many = format!("firstname\n{}", "x\n".repeat(10_001));
     import(&s, &too_many).expect(413);
