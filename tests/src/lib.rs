@@ -34,6 +34,18 @@ pub use app::App;
 pub use manifest::Manifest;
 pub use server::serve;
 
+/// The path the variable `variable` names, if set and not empty: one with a directory in it
+/// and relative is from the workspace (where the README's commands run); a bare name is left
+/// for the `PATH`.
+pub fn named_path(variable: &str, workspace: &Path) -> Option<PathBuf> {
+    let named = PathBuf::from(std::env::var_os(variable).filter(|s| !s.is_empty())?);
+    Some(if named.components().count() > 1 && named.is_relative() {
+        workspace.join(named)
+    } else {
+        named
+    })
+}
+
 /// A tool the tests and the benchmark run, found as the variable `variable` names it (a path,
 /// absolute or relative to the workspace, or a name on the `PATH`), else `name` on the `PATH`,
 /// else the team's copy beside the checkout (`../shared/bin/<name>`): the first that answers
@@ -48,13 +60,7 @@ pub fn find_tool(variable: &str, name: &str, workspace: &Path) -> Option<PathBuf
             .status()
             .is_ok_and(|s| s.success())
     };
-    if let Some(named) = std::env::var_os(variable).filter(|s| !s.is_empty()) {
-        let named = PathBuf::from(named);
-        let path = if named.components().count() > 1 && named.is_relative() {
-            workspace.join(named)
-        } else {
-            named
-        };
+    if let Some(path) = named_path(variable, workspace) {
         assert!(
             runs(&path),
             "{variable}={} does not run (`--version` failed)",

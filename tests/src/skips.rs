@@ -9,6 +9,7 @@
 //!
 //! A test is named by its thread, which the harness names after the test.
 
+use std::path::{Path, PathBuf};
 use std::sync::{Mutex, PoisonError};
 
 struct Skipped {
@@ -40,6 +41,16 @@ pub fn not_here(why: &str) {
         why: why.to_string(),
         missing: false,
     });
+}
+
+/// The tool the variable `variable` names ([`crate::named_path`]), or `None` with the test
+/// listed as [`missing`] (`how`: what the variable should name).
+pub fn named_tool(variable: &str, how: &str, workspace: &Path) -> Option<PathBuf> {
+    let tool = crate::named_path(variable, workspace);
+    if tool.is_none() {
+        missing(&format!("set {variable} to {how}"));
+    }
+    tool
 }
 
 /// `E2E_REQUIRE_ALL` is set to `1`: every test must run.

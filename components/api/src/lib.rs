@@ -39,13 +39,9 @@ fn route(req: &Request) -> Result<Action, ApiError> {
 }
 
 /// `application/yaml` (RFC 9512), or `text/yaml` for a client whose `Accept` allows only text
-/// (the type generated clients read as a string).
+/// (the type generated clients read as a string). An `Accept` that names neither got past
+/// `negotiation::YAML` with another YAML name (`application/x-yaml`): the registered one.
 fn yaml_type(accept: Option<&str>) -> &'static str {
-    if negotiation::accepts(accept, "application/yaml")
-        || !negotiation::accepts(accept, "text/yaml")
-    {
-        "application/yaml"
-    } else {
-        "text/yaml"
-    }
+    negotiation::first_accepted(accept, &["application/yaml", "text/yaml"])
+        .unwrap_or("application/yaml")
 }

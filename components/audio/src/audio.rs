@@ -28,10 +28,10 @@ use common::{
     stored_audio::{self, key, open_store, remove, Audio, Leftover, DEFAULT_CHUNK_BYTES},
     ApiError,
 };
-
-use crate::sniff;
 use sha2::{Digest, Sha256};
 use spin_sdk::key_value::Store;
+
+use crate::sniff;
 
 /// The chunk sizes `audio_chunk_bytes` may set: a chunk is held in memory whole, and every
 /// chunk is a key (a store may count them: Fermyon Cloud allows 1,024).
@@ -146,9 +146,10 @@ pub fn upload(
             return Err(e);
         }
     };
-    let content_type = match sniff::audio_type(&head) {
-        Some(found) if content_type == negotiation::OCTET_STREAM => found.to_string(),
-        _ => content_type,
+    let content_type = if content_type == negotiation::OCTET_STREAM {
+        sniff::audio_type(&head).map_or(content_type, str::to_string)
+    } else {
+        content_type
     };
     let audio = Audio {
         content_type,

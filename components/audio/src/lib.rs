@@ -57,9 +57,9 @@ fn route(req: &Request) -> Result<Action, ApiError> {
 }
 
 /// 201 the first time, 200 when it replaces, `{"content_type", "bytes", "sha256"}`. 415 for a
-/// type that is neither `audio/*` nor `application/octet-stream`; 413 past `audio_max_bytes` (at once when `Content-Length`
-/// says so), and nothing changes; 404 when the recording does not exist. Written in chunks of
-/// `audio_chunk_bytes`.
+/// type that is neither `audio/*` nor `application/octet-stream`; 413 past `audio_max_bytes`
+/// (at once when `Content-Length` says so), and nothing changes; 404 when the recording does
+/// not exist. Written in chunks of `audio_chunk_bytes`.
 fn put_audio(
     req: &Request,
     mut body: Body,
@@ -101,7 +101,13 @@ fn put_audio(
 fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiError> {
     let found = audio::find(&db::open()?, campaign_id, cid)?.ok_or(ApiError::NotFound)?;
     let audio = found.ok_or(ApiError::NotFound)?;
-    let served_as = served_as(req.header("accept"), &audio.content_type)?;
+    // Its own type, else bytes: a generated client's way to ask for a body it cannot type.
+    let served_as = negotiation::first_accepted(
+        req.header("accept"),
+        &[&audio.content_type, negotiation::OCTET_STREAM],
+    )
+    .ok_or(ApiError::NotAcceptable)?
+    .to_string();
     let tag = format!("\"{}\"", audio.sha256);
     if conditional::none_match_fails(req, &tag) {
         return Ok(Reply::empty(304)
@@ -123,18 +129,6 @@ fn get_audio(req: &Request, campaign_id: i64, cid: &str) -> Result<Reply, ApiErr
         reply = reply.with_header("content-range", range);
     }
     Ok(reply)
-}
-
-/// The audio's own type when `Accept` allows it, else `application/octet-stream` when it allows
-/// that (a generated client's way to ask for bytes); 406 otherwise.
-fn served_as(accept: Option<&str>, content_type: &str) -> Result<String, ApiError> {
-    if negotiation::accepts(accept, content_type) {
-        Ok(content_type.to_string())
-    } else if negotiation::accepts(accept, negotiation::OCTET_STREAM) {
-        Ok(negotiation::OCTET_STREAM.to_string())
-    } else {
-        Err(ApiError::NotAcceptable)
-    }
 }
 
 /// 200 `"Deleted: True"`, or 404 when the recording has no audio.

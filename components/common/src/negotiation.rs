@@ -67,6 +67,12 @@ pub fn accepts(accept: Option<&str>, media_type: &str) -> bool {
     })
 }
 
+/// The first of `offered`, in the server's order of preference, that `Accept` allows (see
+/// [`accepts`]): how a resource with more than one representation picks the one it sends.
+pub fn first_accepted<'a>(accept: Option<&str>, offered: &[&'a str]) -> Option<&'a str> {
+    offered.iter().copied().find(|t| accepts(accept, t))
+}
+
 /// Whether a weight (`q=0`, `q=0.000`, `q=-1`) says "not this one": a decimal number, with an
 /// optional sign, fraction and exponent, that is zero or negative. Read by hand rather than
 /// as an `f32`, whose parser and tables weighed 15 KB in the component that serves audio.
@@ -265,5 +271,25 @@ mod tests {
                 "{bad:?}"
             );
         }
+    }
+
+    #[test]
+    fn the_first_offered_type_accepted_is_chosen() {
+        let offered = ["audio/wav", OCTET_STREAM];
+        assert_eq!(first_accepted(None, &offered), Some("audio/wav"));
+        assert_eq!(first_accepted(Some("*/*"), &offered), Some("audio/wav"));
+        assert_eq!(
+            first_accepted(Some("application/octet-stream"), &offered),
+            Some(OCTET_STREAM)
+        );
+        assert_eq!(
+            first_accepted(Some("application/octet-stream, audio/*"), &offered),
+            Some("audio/wav")
+        );
+        assert_eq!(
+            first_accepted(Some("audio/wav;q=0, application/*"), &offered),
+            Some(OCTET_STREAM)
+        );
+        assert_eq!(first_accepted(Some("application/json"), &offered), None);
     }
 }

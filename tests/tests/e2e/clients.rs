@@ -13,6 +13,7 @@
 //! The clients are generated here, at test time, never committed: the document cannot drift
 //! from what the generators make of it.
 
+use std::ffi::OsString;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Output};
 
@@ -21,19 +22,9 @@ use crate::support::Server;
 
 const DOCUMENT: &str = "/1.0/api/api.yml";
 
-/// The tool a variable names (a path relative to the workspace, or absolute), or `None`, the
-/// test then listed as not run.
+/// The tool a variable names, or `None`, the test then listed as not run.
 fn named_tool(variable: &str, how: &str) -> Option<PathBuf> {
-    let Some(named) = std::env::var_os(variable).filter(|v| !v.is_empty()) else {
-        testhost::skips::missing(&format!("set {variable} to {how}"));
-        return None;
-    };
-    let named = PathBuf::from(named);
-    Some(if named.is_relative() && named.components().count() > 1 {
-        workspace().join(named)
-    } else {
-        named
-    })
+    testhost::skips::named_tool(variable, how, &workspace())
 }
 
 /// Run to the end; what it printed, both streams. Panics unless it succeeded.
@@ -85,6 +76,23 @@ fn path_with(dir: &Path) -> std::ffi::OsString {
     std::env::join_paths(dirs).unwrap()
 }
 
+/// Run a generator (`PATH` with its own directory first, for its siblings), which must print no
+/// complaint: a warning is something left out of what it generated.
+fn generate(generator: &Path, args: &[OsString]) {
+    let name = generator.file_name().unwrap().to_string_lossy();
+    let printed = run(
+        &name,
+        Command::new(generator)
+            .env("PATH", path_with(generator.parent().unwrap()))
+            .args(args),
+    );
+    assert_eq!(
+        complaints(&printed),
+        Vec::<&str>::new(),
+        "{name} did not generate everything"
+    );
+}
+
 #[test]
 fn the_generated_python_client_runs_the_flows() {
     let Some(generator) = named_tool(
@@ -93,23 +101,17 @@ fn the_generated_python_client_runs_the_flows() {
     ) else {
         return;
     };
-    let bin = generator.parent().unwrap().to_path_buf();
     let s = Server::start();
     let out = fresh_path("python-client");
-    let printed = run(
-        "openapi-python-client generate",
-        Command::new(&generator)
-            .env("PATH", path_with(&bin))
-            .arg("generate")
-            .arg("--url")
-            .arg(s.url(DOCUMENT))
-            .arg("--output-path")
-            .arg(&out),
-    );
-    assert_eq!(
-        complaints(&printed),
-        Vec::<&str>::new(),
-        "openapi-python-client did not generate the whole client"
+    generate(
+        &generator,
+        &[
+            "generate".into(),
+            "--url".into(),
+            s.url(DOCUMENT).into(),
+            "--output-path".into(),
+            out.clone().into(),
+        ],
     );
     let package = out.join("xi_vo_rest_api_client");
     // A schema a generator cannot read may become `Any` without a word: the inputs must be
@@ -130,7 +132,7 @@ fn the_generated_python_client_runs_the_flows() {
     }
     let printed = run(
         "the flows with the generated client",
-        Command::new(bin.join("python"))
+        Command::new(generator.with_file_name("python"))
             .arg(workspace().join("tests/clients/flows.py"))
             .arg(s.url(""))
             .arg(&out),
@@ -150,22 +152,16 @@ fn the_typescript_types_compile() {
     ) else {
         return;
     };
-    let bin = generator.parent().unwrap().to_path_buf();
     let s = Server::start();
     let out = fresh_path("typescript");
     std::fs::create_dir_all(&out).unwrap();
-    let printed = run(
-        "openapi-typescript",
-        Command::new(&generator)
-            .env("PATH", path_with(&bin))
-            .arg(s.url(DOCUMENT))
-            .arg("--output")
-            .arg(out.join("api.d.ts")),
-    );
-    assert_eq!(
-        complaints(&printed),
-        Vec::<&str>::new(),
-        "openapi-typescript complained"
+    generate(
+        &generator,
+        &[
+            s.url(DOCUMENT).into(),
+            "--output".into(),
+            out.join("api.d.ts").into(),
+        ],
     );
     std::fs::copy(
         workspace().join("tests/clients/typescript/usage.ts"),
@@ -174,8 +170,8 @@ fn the_typescript_types_compile() {
     .unwrap();
     run(
         "tsc",
-        Command::new(bin.join("tsc"))
-            .env("PATH", path_with(&bin))
+        Command::new(generator.with_file_name("tsc"))
+            .env("PATH", path_with(generator.parent().unwrap()))
             .args(["--strict", "--noEmit", "--noUnusedLocals"])
             .args(["--target", "es2022", "--module", "nodenext"])
             .arg(out.join("usage.ts")),

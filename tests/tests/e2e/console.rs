@@ -178,16 +178,12 @@ fn chrono_today(s: &Server) -> (String, String) {
 /// (`testhost::skips`), or fails under `E2E_REQUIRE_ALL=1`.
 #[test]
 fn the_console_works_in_a_real_browser() {
-    let Some(python) = std::env::var_os("BROWSER_PYTHON").filter(|p| !p.is_empty()) else {
-        testhost::skips::missing("set BROWSER_PYTHON to a Python with selenium (see .ci/run)");
+    let Some(python) = testhost::skips::named_tool(
+        "BROWSER_PYTHON",
+        "a Python with selenium (see .ci/run)",
+        &workspace(),
+    ) else {
         return;
-    };
-    // A relative path is from the workspace, where the README's command runs.
-    let python = PathBuf::from(python);
-    let python = if python.is_relative() && python.components().count() > 1 {
-        workspace().join(python)
-    } else {
-        python
     };
     let s = Server::start();
     let seeded = seed(&s);

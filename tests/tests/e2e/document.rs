@@ -147,10 +147,11 @@ fn every_route_of_spin_toml_is_documented() {
 /// install.
 #[test]
 fn generated_requests_get_what_the_document_promises() {
-    let Some(schemathesis) = std::env::var_os("SCHEMATHESIS").filter(|s| !s.is_empty()) else {
-        testhost::skips::missing(
-            "set SCHEMATHESIS to the schemathesis CLI (see tests/requirements.txt)",
-        );
+    let Some(schemathesis) = testhost::skips::named_tool(
+        "SCHEMATHESIS",
+        "the schemathesis CLI (see tests/requirements.txt)",
+        &workspace(),
+    ) else {
         return;
     };
     // Subscriptions to the document's example URL are allowed; nothing listens there, so
