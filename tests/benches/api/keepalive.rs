@@ -22,16 +22,40 @@ pub struct Sequence {
 
 /// `count` GETs of `path(i)` on one connection, one after the other.
 pub fn run(addr: SocketAddr, count: usize, path: impl Fn(usize) -> String) -> Result<Sequence> {
+    requests(addr, count, |i| {
+        format!(
+            "GET {} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n",
+            path(i)
+        )
+    })
+}
+
+/// `count` POSTs of the JSON `body(i)` to `path` on one connection, one after the other.
+pub fn posts(
+    addr: SocketAddr,
+    count: usize,
+    path: &str,
+    body: impl Fn(usize) -> String,
+) -> Result<Sequence> {
+    requests(addr, count, |i| {
+        let body = body(i);
+        format!(
+            "POST {path} HTTP/1.1\r\nHost: {addr}\r\nContent-Type: application/json\r\n\
+             Accept: application/json\r\nContent-Length: {}\r\n\r\n{body}",
+            body.len()
+        )
+    })
+}
+
+/// `count` requests (`request(i)`, whole) on one connection, one after the other.
+fn requests(addr: SocketAddr, count: usize, request: impl Fn(usize) -> String) -> Result<Sequence> {
     let stream = TcpStream::connect(addr)?;
     let mut reader = BufReader::new(stream.try_clone()?);
     let mut writer = stream;
     let mut times = Vec::with_capacity(count);
     let mut errors = 0;
     for i in 0..count {
-        let request = format!(
-            "GET {} HTTP/1.1\r\nHost: {addr}\r\nAccept: application/json\r\n\r\n",
-            path(i)
-        );
+        let request = request(i);
         let started = Instant::now();
         writer.write_all(request.as_bytes())?;
         let status = read_response(&mut reader)?;

@@ -2,36 +2,29 @@
 //! each figure beside the bare-SQLite floor of the same statements; then its reads under the
 //! test host and under the real Spin CLI (when there is one: `$SPIN`, `spin` on the `PATH`, or
 //! `../shared/bin/spin`), each beside a minimal component (`tests/floor`) under the same
-//! runtime. Prints one report (also written to `target/bench/results.md`). Not a test: nothing
-//! here asserts a time.
+//! runtime. Not a test: nothing here asserts a time.
+//!
+//! The run is made of sections (`SECTIONS`), taken in turn; `cargo bench -p testhost -- <name>`
+//! (or `BENCH_ONLY=<name>`) runs one alone. Each section's report goes to
+//! `target/bench/<name>.md` and into README.md between its `<!-- bench:<name> -->` markers
+//! (`readme.rs`); the whole run's, to `target/bench/results.md`. The sections:
+//!
+//! - `requests`: sizes, starts, the requests at 1 and 16 connections over 1,000,000
+//!   recordings, each runtime beside the floor component (about 8 minutes);
+//! - `schema` (`schema.rs`): what the schema SQLite parses for every request costs, with the
+//!   lists' search index as it is, removed, or thinner (about 4 minutes);
+//! - `lists` (`people.rs`): 100,000 users searched, ordered, exported, imported (6 minutes);
+//! - `overload` (`overload.rs`): 64 writers for 10 s, quiet and with the CPUs kept busy;
+//! - `audio` (`audio.rs`): a 50 MiB recording audio up and down;
+//! - `webhooks` (`webhooks.rs`): writes with and without a subscriber that takes 2 s;
+//! - `faults` (`faults.rs`): one of two instances killed, then sqld killed and started again;
+//! - `round-trips` (`round_trips.rs`): what each request shape sends a libSQL server;
+//! - `scale` (`scale.rs`): broad searches and deep pages over 1,000,000 and 5,000,000
+//!   recordings, most of it seeding (`SCALE_CAMPAIGNS=5` runs the 1,000,000 only);
+//! - `scale-out`: two instances on one libSQL server.
 //!
 //! `cargo bench -p testhost -- seed PATH [RECORDINGS]` only seeds a database (whose schema the
 //! components have created).
-//!
-//! `cargo bench -p testhost -- overload` (or `BENCH_ONLY=overload`) runs only the overload
-//! section (`overload.rs`: 64 writers for 10 s, quiet and with the CPUs kept busy, under each
-//! runtime), about a minute; its report goes to `target/bench/overload.md`.
-//!
-//! `cargo bench -p testhost -- audio` (or `BENCH_ONLY=audio`) runs only the audio section
-//! (`audio.rs`: a 50 MiB recording audio up and down under each runtime); its report goes to
-//! `target/bench/audio.md`.
-//!
-//! `cargo bench -p testhost -- webhooks` (or `BENCH_ONLY=webhooks`) runs only the webhooks
-//! section (`webhooks.rs`: writes with and without a subscriber that takes 2 s, under each
-//! runtime); its report goes to `target/bench/webhooks.md`.
-//!
-//! `cargo bench -p testhost -- faults` (or `BENCH_ONLY=faults`) runs only the faults section
-//! (`faults.rs`: one of two instances killed, then sqld killed and started again, mid-burst,
-//! under each runtime), about a minute; its report goes to `target/bench/faults.md`.
-//!
-//! `cargo bench -p testhost -- round-trips` (or `BENCH_ONLY=round-trips`) runs only the round
-//! trips section (`round_trips.rs`: what each request shape sends a libSQL server), seconds;
-//! its report goes to `target/bench/round-trips.md`.
-//!
-//! `cargo bench -p testhost -- scale` (or `BENCH_ONLY=scale`) runs only the recordings-at-scale
-//! section (`scale.rs`: broad searches and deep pages over 1,000,000 and 5,000,000 recordings
-//! spread as a call center's are, under each runtime), about 15 minutes, most of it seeding;
-//! its report goes to `target/bench/scale.md`. `SCALE_CAMPAIGNS=5` runs the 1,000,000 only.
 
 mod audio;
 mod faults;
@@ -43,6 +36,7 @@ mod people;
 mod readme;
 mod round_trips;
 mod scale;
+mod schema;
 mod seed;
 mod webhooks;
 
@@ -82,43 +76,68 @@ fn main() -> Result<()> {
         .parent()
         .unwrap()
         .to_path_buf();
-    let manifest_path = root.join("spin.toml");
-    let manifest = Manifest::load(&manifest_path)?;
-    manifest.build()?;
+    Manifest::load(&root.join("spin.toml"))?.build()?;
     let dir = root.join("target").join("bench");
     std::fs::create_dir_all(&dir)?;
-    let mut report = String::new();
     let only = args
         .first()
         .cloned()
         .or_else(|| std::env::var("BENCH_ONLY").ok());
-    if let Some(
-        section @ ("overload" | "audio" | "webhooks" | "scale" | "scale-out" | "round-trips"
-        | "faults" | "lists"),
-    ) = only.as_deref()
-    {
-        match section {
-            "overload" => overload(&root, &dir, &mut report)?,
-            "audio" => audio(&root, &dir, &mut report)?,
-            "scale" => recordings_at_scale(&root, &dir, &mut report)?,
-            "round-trips" => round_trips::round_trips(&root, &dir, &mut report)?,
-            "faults" => faults::faults(&root, &dir, &mut report)?,
-            "lists" => {
-                load::ensure_wrk()?;
-                lists(&root, &dir, &mut report)?
-            }
-            "scale-out" => {
-                load::ensure_wrk()?;
-                scale_out(&root, &dir, &mut report)?
-            }
-            _ => webhooks(&root, &dir, &mut report)?,
-        }
+    let chosen: Vec<&(&str, Section)> = match only.as_deref() {
+        None => SECTIONS.iter().collect(),
+        Some(name) => match SECTIONS.iter().find(|(n, _)| *n == name) {
+            Some(section) => vec![section],
+            None => bail!(
+                "no section {name}: one of {}",
+                SECTIONS
+                    .iter()
+                    .map(|(n, _)| *n)
+                    .collect::<Vec<_>>()
+                    .join(", ")
+            ),
+        },
+    };
+    let mut results = String::new();
+    for (name, run) in chosen {
+        let mut report = String::new();
+        run(&root, &dir, &mut report)?;
         println!("{report}");
-        std::fs::write(dir.join(format!("{section}.md")), &report)?;
-        readme::write_section(&root.join("README.md"), section, &report)?;
-        return Ok(());
+        std::fs::write(dir.join(format!("{name}.md")), &report)?;
+        readme::write_section(&root.join("README.md"), name, &report)?;
+        writeln!(results, "\n## {name}\n\n{}", report.trim())?;
     }
+    if only.is_none() {
+        std::fs::write(dir.join("results.md"), &results)?;
+    }
+    Ok(())
+}
+
+/// A section of the run: what it measures goes into its report.
+type Section = fn(&Path, &Path, &mut String) -> Result<()>;
+
+/// The run's sections, in the order the whole run takes them. Each is also run alone by its
+/// name (`cargo bench -p testhost -- <name>`), and its report goes to `target/bench/<name>.md`
+/// and into README.md between its `<!-- bench:<name> -->` markers.
+const SECTIONS: &[(&str, Section)] = &[
+    ("requests", requests),
+    ("schema", schema::schema),
+    ("lists", lists),
+    ("overload", overload),
+    ("audio", audio),
+    ("webhooks", webhooks),
+    ("faults", faults::faults),
+    ("round-trips", round_trips::round_trips),
+    ("scale", recordings_at_scale),
+    ("scale-out", scale_out),
+];
+
+/// The components' sizes, their cold and warm starts, and the API's requests over a full-scale
+/// database at 1 and 16 connections beside their SQL floors, with connections new and reused;
+/// then the reads under each runtime beside the floor component.
+fn requests(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
     load::ensure_wrk()?;
+    let manifest_path = root.join("spin.toml");
+    let manifest = Manifest::load(&manifest_path)?;
 
     // The components.
     writeln!(report, "| component | .wasm size |\n|---|---:|")?;
@@ -164,7 +183,7 @@ fn main() -> Result<()> {
         ),
     ] {
         let (_, host) = Host::start(Runtime::TestHost(mode), &manifest_path, &large, false)?;
-        let rows = run_all(&host, &dir, &endpoints)?;
+        let rows = run_all(&host, dir, &endpoints)?;
         let peak_mb = host.peak_rss_mb()?;
         drop(host);
         writeln!(
@@ -204,7 +223,7 @@ fn main() -> Result<()> {
     for (mode, large_run) in &large_rows {
         let (_, host) = Host::start(Runtime::TestHost(mode), &manifest_path, &small, false)?;
         for (i, e) in small_endpoints.iter().enumerate().filter(|(_, e)| e.scale) {
-            let script = e.script(&dir)?;
+            let script = e.script(dir)?;
             load::wrk(&host.base(), &script, 1, 1, "warmup")?;
             let small_run = load::wrk(&host.base(), &script, 1, SECONDS, "scale")?;
             let large_p50 = large_run[i].0.p50_ms;
@@ -222,23 +241,14 @@ fn main() -> Result<()> {
         drop(host);
     }
 
-    runtimes(&root, &dir, &large, &endpoints, &mut report)?;
-    lists(&root, &dir, &mut report)?;
-    overload(&root, &dir, &mut report)?;
-    audio(&root, &dir, &mut report)?;
-    webhooks(&root, &dir, &mut report)?;
-    recordings_at_scale(&root, &dir, &mut report)?;
-    scale_out(&root, &dir, &mut report)?;
-
-    println!("{report}");
-    std::fs::write(dir.join("results.md"), &report)?;
-    Ok(())
+    runtimes(root, dir, &large, &endpoints, report)
 }
 
 /// Lists searched and ordered over 100,000 users (issue 26: each within 3× the floor
 /// component under Spin, first page), under each runtime, beside the floor component reading
 /// one user from the same database.
 fn lists(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    load::ensure_wrk()?;
     let manifest = root.join("spin.toml");
     let floor_manifest = root.join("tests").join("floor").join("spin.toml");
     Manifest::load(&floor_manifest)?.build()?;
@@ -732,6 +742,7 @@ fn key_value_file(db: &Path) -> PathBuf {
 /// `GET /1.0/users/<id>` and `POST` of a recording under each runtime, one instance, then two
 /// instances on the one server with the load split between them (one wrk each, at once).
 fn scale_out(root: &Path, dir: &Path, report: &mut String) -> Result<()> {
+    load::ensure_wrk()?;
     let Some(sqld) = testhost::sqld::find(root) else {
         writeln!(
             report,
