@@ -77,19 +77,6 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     if token.is_none() && trust_loopback && client.is_some_and(|ip| ip.is_loopback()) {
         return Ok(());
     }
-    let policy = Policy {
-        trust_loopback,
-        allowed_hosts: variable("auth_allowed_hosts")
-            .map(|v| parse_hosts(&v))
-            .unwrap_or_default(),
-        accounts: variable("auth_accounts")
-            .map(|v| parse_accounts(&v))
-            .unwrap_or_default(),
-    };
-    let trusted = policy.trusts(client);
-    if token.is_none() && trusted {
-        return Ok(());
-    }
     // Opened when first needed: a wrong answer, with the secret configured, never opens it.
     let cell = OnceCell::new();
     let db = || -> Result<&Db, ApiError> {
@@ -102,10 +89,25 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let now = clock::unix_seconds();
     let seconds = i64::try_from(now).unwrap_or(i64::MAX);
     // A good token passes whatever its address did: no guesser can lock integrations out.
+    // It needs nothing of the policy, so it is checked before the policy's variables are read
+    // (each a lookup by the host: about 0.15 ms under Spin, README "Performance").
     if let Some(secret) = token {
         if let Some(granted) = bearer::find(db()?, secret, seconds)? {
             return granted.allow(&request.scopes);
         }
+    }
+    let policy = Policy {
+        trust_loopback,
+        allowed_hosts: variable("auth_allowed_hosts")
+            .map(|v| parse_hosts(&v))
+            .unwrap_or_default(),
+        accounts: variable("auth_accounts")
+            .map(|v| parse_accounts(&v))
+            .unwrap_or_default(),
+    };
+    let trusted = policy.trusts(client);
+    if token.is_none() && trusted {
+        return Ok(());
     }
     // Only a request with credentials counts, or is refused for its address's failures: the
     // first request of a Digest exchange carries none. Trusted clients never count.
