@@ -111,9 +111,11 @@ fn name(value: &Value) -> Option<Value> {
     (!text.trim().is_empty() && text.chars().count() <= MAX_NAME_CHARS).then(|| value.clone())
 }
 
-/// A list of 1 to [`MAX_SCOPES`] scopes (`users:read`, `*:read`...), repeats dropped.
+/// A list of 1 to [`MAX_SCOPES`] scopes (`users:read`, `*:read`...), repeats dropped. Its
+/// length is held as sent, as the document's `maxItems` is: a client that checks its request
+/// against the document and the server agree.
 fn scope_list(value: &Value) -> Option<Value> {
-    let list = value.as_array()?;
+    let list = value.as_array().filter(|list| list.len() <= MAX_SCOPES)?;
     let mut kept: Vec<Value> = Vec::new();
     for item in list {
         scopes::Scope::parse(item.as_str()?)?;
@@ -121,7 +123,7 @@ fn scope_list(value: &Value) -> Option<Value> {
             kept.push(item.clone());
         }
     }
-    (!kept.is_empty() && kept.len() <= MAX_SCOPES).then_some(Value::Array(kept))
+    (!kept.is_empty()).then_some(Value::Array(kept))
 }
 
 /// Null, or a date in any form the API reads that is still to come: its Unix seconds.

@@ -246,6 +246,12 @@ fn bad_bodies_are_refused_with_their_keys() {
             json!({"name": "x", "scopes": []}),
             "Incorrect parameters sent: scopes",
         ),
+        // More items than the document's maxItems (32), though only one scope: the list is
+        // held to the document as sent, before its repeats are dropped.
+        (
+            json!({"name": "x", "scopes": vec!["users:read"; 33]}),
+            "Incorrect parameters sent: scopes",
+        ),
         (
             json!({"name": " ", "scopes": ["users:read"], "secret": "mine"}),
             "Incorrect parameters sent: name, secret",
