@@ -90,7 +90,7 @@ pub fn authorize(request: &Credentials) -> Result<(), ApiError> {
     let seconds = i64::try_from(now).unwrap_or(i64::MAX);
     // A good token passes whatever its address did: no guesser can lock integrations out.
     // It needs nothing of the policy, so it is checked before the policy's variables are read
-    // (each a lookup by the host: about 0.15 ms under Spin, README "Performance").
+    // (each a lookup by the host, which under Spin may block a worker thread).
     if let Some(secret) = token {
         if let Some(granted) = bearer::find(db()?, secret, seconds)? {
             return granted.allow(&request.scopes);
